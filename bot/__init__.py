@@ -1,0 +1,1 @@
+"""prbot: GitHub pull requests as Discord threads, on durable event-driven functions."""

@@ -1,0 +1,46 @@
+"""Durable event-driven functions on Redis: events, functions, memoized steps, workers."""
+
+from bot.runtime.clock import Clock, ManualClock, SystemClock
+from bot.runtime.context import Context
+from bot.runtime.errors import (
+    NonRetriableError,
+    PrbotError,
+    RetriableError,
+    RetryAfterError,
+    StoreUnavailableError,
+)
+from bot.runtime.events import FUNCTION_FAILED, Event
+from bot.runtime.functions import Function, Registry, Trigger, function, run_id_for
+from bot.runtime.observer import Observer
+from bot.runtime.runtime import Runtime, RuntimeOptions, SendResult
+from bot.runtime.steps import Step, nonce_for
+from bot.runtime.store import Limits, Store
+from bot.runtime.worker import Worker
+
+__all__ = [
+    "FUNCTION_FAILED",
+    "Clock",
+    "Context",
+    "Event",
+    "Function",
+    "Limits",
+    "ManualClock",
+    "NonRetriableError",
+    "Observer",
+    "PrbotError",
+    "Registry",
+    "RetriableError",
+    "RetryAfterError",
+    "Runtime",
+    "RuntimeOptions",
+    "SendResult",
+    "Step",
+    "Store",
+    "StoreUnavailableError",
+    "SystemClock",
+    "Trigger",
+    "Worker",
+    "function",
+    "nonce_for",
+    "run_id_for",
+]

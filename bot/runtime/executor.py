@@ -1,0 +1,156 @@
+"""Execute one claimed run: call the handler, save steps, then finish or reschedule it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.runtime.context import Context
+from bot.runtime.errors import NonRetriableError
+from bot.runtime.events import Event
+from bot.runtime.functions import Function
+from bot.runtime.policy import decide, describe
+from bot.runtime.runtime import Runtime
+from bot.runtime.steps import LeaseLost, Step, StepFailed, Suspend
+from bot.runtime.store import Claim
+
+log = logging.getLogger("bot.runtime.run")
+
+
+class Execution:
+    """One attempt at one run, holding the lease `claim`; also the steps' saver."""
+
+    def __init__(self, runtime: Runtime, claim: Claim) -> None:
+        self.rt = runtime
+        self.claim = claim
+        self.attempt = int(claim.run.get("attempt", "0"))
+        self.function_id = claim.run.get("fn", "?")
+        self.replay = claim.run.get("replay") == "1"
+        self.logger = logging.LoggerAdapter(
+            log, {"run_id": claim.run_id, "function": self.function_id, "attempt": self.attempt}
+        )
+
+    def _now(self) -> int:
+        return self.rt.clock.now_ms()
+
+    async def save_step(self, step_id: str, encoded: str, duration_ms: float) -> None:
+        """Persist a step result under our lease (StepSaver)."""
+        entry = {"step": step_id, "status": "ok", "attempt": self.attempt, "at": self._now()}
+        entry["duration_ms"] = round(duration_ms, 3)
+        if not await self.rt.store.save_step(self.claim, step_id, encoded, self._now(), entry):
+            raise LeaseLost(step_id)
+        self.rt.observer.step_finished(self.function_id, True, duration_ms / 1000)
+        self.logger.debug("step %s ok in %.1f ms", step_id, duration_ms)
+
+    async def execute(self) -> str:
+        """Run the handler once; return completed, failed, retrying, sleeping or lost."""
+        try:
+            return await self._execute()
+        except LeaseLost:
+            self.logger.warning("run lease lost; another worker resumes it")
+            return "lost"
+
+    async def _execute(self) -> str:
+        fn = self.rt.registry.get(self.function_id)
+        event = self._event()
+        if fn is None or event is None:
+            why = "event record expired" if fn else f"function {self.function_id!r} not registered"
+            return await self._fail(fn, event, NonRetriableError(why), step=None)
+        abandoned = int(self.claim.run.get("abandoned", "0"))
+        if abandoned > self.rt.options.max_abandoned:
+            why = f"run abandoned {abandoned} times (worker crashed or stalled mid-run)"
+            return await self._fail(fn, event, NonRetriableError(why), step=None)
+        started = time.perf_counter()
+        self.logger.info("run start %s event %s (%s)", fn.id, event.id, event.name)
+        try:
+            output = await fn.handler(self._context(fn, event))
+        except Suspend as s:
+            return await self._sleep(s)
+        except StepFailed as f:
+            self.rt.observer.step_finished(fn.id, False, f.duration_ms / 1000)
+            return await self._error(fn, event, f.error, f.step_id, f.duration_ms)
+        except Exception as exc:
+            return await self._error(fn, event, exc, None, 0.0)
+        return await self._complete(output, started)
+
+    def _event(self) -> Event | None:
+        if not self.claim.record:
+            return None
+        try:
+            return Event.model_validate(json.loads(self.claim.record)["event"])
+        except (ValueError, KeyError, ValidationError):
+            return None
+
+    def _context(self, fn: Function, event: Event) -> Context:
+        memo = {k: v for k, v in self.claim.steps.items()}
+        step = Step(self.claim.run_id, memo, self, self._now, self.rt.send)
+        return Context(
+            event, step, self.claim.run_id, fn.id, self.attempt, self.logger, self.replay
+        )
+
+    async def _complete(self, output: Any, started: float) -> str:
+        try:
+            value = json.dumps(output)
+        except (TypeError, ValueError):
+            value = json.dumps(repr(output))
+        entry = {"step": "$end", "status": "completed", "at": self._now()}
+        await self._finish("completed", "output", value, entry)
+        ms = (time.perf_counter() - started) * 1000
+        self.logger.info("run completed in %.1f ms", ms)
+        return "completed"
+
+    async def _sleep(self, s: Suspend) -> str:
+        entry = {"step": s.step_id, "status": "sleep", "until": s.until_ms, "at": self._now()}
+        ok = await self.rt.store.reschedule(
+            self.claim, s.until_ms, "sleeping", self.attempt, "", self._now(), entry
+        )
+        self.logger.info("run sleeps until %d (step %s)", s.until_ms, s.step_id)
+        self.rt.observer.run_finished(self.function_id, "sleeping")
+        return "sleeping" if ok else "lost"
+
+    async def _error(
+        self, fn: Function, event: Event, error: BaseException, step: str | None, ms: float
+    ) -> str:
+        now = self._now()
+        d = decide(error, self.attempt, fn.retries, now, self.rt.options.backoff, self.rt.rng)
+        if d.at_ms is None:
+            return await self._fail(fn, event, error, step)
+        text = describe(error)
+        entry = {"step": step or "$handler", "status": "error", "attempt": self.attempt}
+        entry.update({"at": now, "duration_ms": round(ms, 3), "error": text, "retry_at": d.at_ms})
+        ok = await self.rt.store.reschedule(
+            self.claim, d.at_ms, "retrying", d.attempt, text, now, entry
+        )
+        self.logger.warning(
+            "run attempt %d failed at step %s: %s; retry %d in %.1f s",
+            self.attempt, step or "$handler", text, d.attempt, (d.at_ms - now) / 1000,
+        )  # fmt: skip
+        self.rt.observer.retried(fn.id)
+        return "retrying" if ok else "lost"
+
+    async def _fail(
+        self, fn: Function | None, event: Event | None, error: BaseException, step: str | None
+    ) -> str:
+        text = describe(error)
+        then = []
+        if fn is not None and event is not None:
+            failed = self.rt.failure_events(fn, self.claim.run_id, text, event)
+            then = [self.rt.plan(e) for e in failed]
+        entry = {"step": step or "$handler", "status": "failed", "attempt": self.attempt}
+        entry.update({"at": self._now(), "error": text})
+        await self._finish("failed", "error", text, entry, then)
+        self.logger.error("run failed at step %s: %s", step or "$handler", text)
+        return "failed"
+
+    async def _finish(
+        self, status: str, field: str, value: str, entry: dict[str, Any], then: Any = ()
+    ) -> None:
+        if not await self.rt.store.finish(
+            self.claim, status, field, value, self._now(), entry, then
+        ):
+            raise LeaseLost(status)
+        self.rt.observer.run_finished(self.function_id, status)

@@ -1,0 +1,131 @@
+"""One settings object, built from a mapping: the environment plus `.env`, read at entry."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Literal
+
+from dotenv import dotenv_values
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
+
+PLACEHOLDER = re.compile(
+    r"^(changeme|change-me|secret|token|xxx+|todo|your[-_ ].*|<.*>|\.\.\.)$", re.I
+)
+
+
+def _split(value: object) -> object:
+    """Accept `a,b , c` for list settings; pass lists through."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def _pairs(value: object) -> object:
+    """Accept `key=value,key2=value2` (or `key:value`) for mapping settings."""
+    if not isinstance(value, str):
+        return value
+    out: dict[str, str] = {}
+    for part in value.split(","):
+        if not part.strip():
+            continue
+        sep = "=" if "=" in part else ":"
+        key, found, val = part.partition(sep)
+        if not found or not key.strip() or not val.strip():
+            raise ValueError(f"expected key=value, got {part.strip()!r}")
+        out[key.strip()] = val.strip()
+    return out
+
+
+def _blank_is_none(value: object) -> object:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+CsvList = Annotated[list[str], BeforeValidator(_split)]
+Pairs = Annotated[dict[str, str], BeforeValidator(_pairs)]
+OptionalInt = Annotated[int | None, BeforeValidator(_blank_is_none)]
+OptionalStr = Annotated[str | None, BeforeValidator(_blank_is_none)]
+OptionalSecret = Annotated[SecretStr | None, BeforeValidator(_blank_is_none)]
+
+
+class Settings(BaseModel):
+    """Every setting of prbot; field aliases are the environment variable names."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+    # Secrets: no defaults, placeholders rejected.
+    github_webhook_secret: OptionalSecret = Field(None, alias="GITHUB_WEBHOOK_SECRET")
+    discord_token: OptionalSecret = Field(None, alias="DISCORD_TOKEN")
+
+    # Where things go.
+    discord_channel_id: OptionalInt = Field(None, alias="DISCORD_CHANNEL_ID")
+    repo_channels: Pairs = Field(default_factory=dict, alias="REPO_CHANNELS")
+    discord_alert_channel_id: OptionalInt = Field(None, alias="DISCORD_ALERT_CHANNEL_ID")
+    discord_api_base: str = Field("https://discord.com/api/v10", alias="DISCORD_API_BASE")
+    redis_url: OptionalStr = Field(None, alias="REDIS_URL")
+    redis_key_prefix: str = Field("prbot", alias="REDIS_KEY_PREFIX", pattern=r"^[A-Za-z0-9_.:-]+$")
+
+    # Runtime.
+    worker_concurrency: int = Field(32, alias="WORKER_CONCURRENCY", ge=1, le=1024)
+    run_visibility_timeout_s: float = Field(30.0, alias="RUN_VISIBILITY_TIMEOUT_S", gt=0)
+    shutdown_timeout_s: float = Field(25.0, alias="SHUTDOWN_TIMEOUT_S", ge=0)
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field("text", alias="LOG_FORMAT")
+
+    # Webhook receiver.
+    allow_unsigned_webhooks: bool = Field(False, alias="ALLOW_UNSIGNED_WEBHOOKS")
+    delivery_retention_days: float = Field(7.0, alias="DELIVERY_RETENTION_DAYS", gt=0)
+    delivery_max: int = Field(10_000, alias="DELIVERY_MAX", ge=1)
+
+    # PR threads.
+    thread_name_template: str = Field("#{number} {title}", alias="THREAD_NAME_TEMPLATE")
+    thread_auto_archive_minutes: Literal[60, 1440, 4320, 10080] = Field(
+        10080, alias="THREAD_AUTO_ARCHIVE_MINUTES"
+    )
+    lock_on_close: bool = Field(False, alias="LOCK_ON_CLOSE")
+    notify_synchronize: bool = Field(False, alias="NOTIFY_SYNCHRONIZE")
+    include_bot_prs: bool = Field(False, alias="INCLUDE_BOT_PRS")
+    excluded_authors: CsvList = Field(default_factory=list, alias="EXCLUDED_AUTHORS")
+    excluded_labels: CsvList = Field(default_factory=list, alias="EXCLUDED_LABELS")
+    draft_quiet: bool = Field(False, alias="DRAFT_QUIET")
+    github_discord_users: Pairs = Field(default_factory=dict, alias="GITHUB_DISCORD_USERS")
+    github_discord_users_file: OptionalStr = Field(None, alias="GITHUB_DISCORD_USERS_FILE")
+    forum_tags: Pairs = Field(default_factory=dict, alias="FORUM_TAGS")
+
+    @field_validator("github_webhook_secret", "discord_token")
+    @classmethod
+    def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and PLACEHOLDER.match(value.get_secret_value().strip()):
+            raise ValueError("is a placeholder; set the real value or leave it unset")
+        return value
+
+    @field_validator("repo_channels")
+    @classmethod
+    def _channel_ids(cls, value: dict[str, str]) -> dict[str, str]:
+        for repo, channel in value.items():
+            if not re.fullmatch(r"[\w.-]+/([\w.-]+|\*)", repo) or not channel.isdigit():
+                raise ValueError(f"expected owner/repo=CHANNEL_ID or owner/*=CHANNEL_ID: {repo}")
+        return value
+
+    @property
+    def embedded(self) -> bool:
+        """True when no Redis is configured and the in-process store is used."""
+        return self.redis_url is None
+
+
+def read_environment(
+    environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
+) -> dict[str, str]:
+    """Merge `.env` (if present) under the process environment; the environment wins."""
+    merged: dict[str, str] = {}
+    if dotenv is not None and dotenv.is_file():
+        merged.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+    merged.update(os.environ if environ is None else environ)
+    return merged
+
+
+def load_settings(values: Mapping[str, str]) -> Settings:
+    """Build and validate the settings from a mapping of environment-style names."""
+    return Settings.model_validate(dict(values))

@@ -1,0 +1,1 @@
+"""Durable functions of prbot, one module per function."""
