@@ -19,7 +19,10 @@ local function enqueue(i, now, sched, runs_idx, events_idx, c)
     i = i + 4
     local fresh = true
     if check == '1' then
-      fresh = redis.call('SET', c.dp .. eid, now, 'NX', 'PX', c.dedup_ttl)
+      -- Decided by the caller's clock (injectable); the key's own TTL only collects garbage.
+      local seen = redis.call('GET', c.dp .. eid)
+      fresh = not seen or now - tonumber(seen) >= c.dedup_ttl
+      if fresh then redis.call('SET', c.dp .. eid, now, 'PX', c.dedup_ttl) end
     end
     if not fresh then
       out[#out + 1] = 0

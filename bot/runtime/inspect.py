@@ -1,0 +1,149 @@
+"""Read runs back for people: the `prbot runs` table and the `prbot runs show` timeline."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from bot.runtime.store import Store
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One row of `prbot runs`."""
+
+    run_id: str
+    function_id: str
+    event_id: str
+    status: str
+    attempts: int
+    created_ms: int
+    replay: bool
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    """A run with its saved steps and timeline."""
+
+    summary: RunSummary
+    state: dict[str, str]
+    steps: dict[str, str]
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _summary(run_id: str, state: dict[str, str]) -> RunSummary:
+    return RunSummary(
+        run_id=run_id,
+        function_id=state.get("fn", "?"),
+        event_id=state.get("event", "?"),
+        status=state.get("status", "?"),
+        attempts=int(state.get("claims", "0")),
+        created_ms=int(state.get("created", "0")),
+        replay=state.get("replay") == "1",
+    )
+
+
+async def list_runs(
+    store: Store, limit: int = 20, failed: bool = False, function_id: str | None = None
+) -> list[RunSummary]:
+    """Return the newest runs, optionally only failed ones or one function's."""
+    index = store.keys.runs_failed if failed else store.keys.runs
+    out: list[RunSummary] = []
+    start, page = 0, max(limit, 100)
+    while len(out) < limit:
+        ids = cast(list[str], await store.redis.zrevrange(index, start, start + page - 1))
+        if not ids:
+            break
+        async with store.redis.pipeline(transaction=False) as pipe:
+            for run_id in ids:
+                pipe.hgetall(store.keys.run(run_id))
+            states: list[dict[str, str]] = await pipe.execute()
+        for run_id, state in zip(ids, states, strict=True):
+            if state and (function_id is None or state.get("fn") == function_id):
+                out.append(_summary(run_id, state))
+        start += page
+    return out[:limit]
+
+
+async def get_run(store: Store, run_id: str) -> RunDetail | None:
+    """Return a run with its steps and timeline, or None when unknown or expired."""
+    async with store.redis.pipeline(transaction=False) as pipe:
+        pipe.hgetall(store.keys.run(run_id))
+        pipe.hgetall(store.keys.steps(run_id))
+        pipe.lrange(store.keys.log(run_id), 0, -1)
+        state, steps, log = await pipe.execute()
+    if not state:
+        return None
+    timeline = [json.loads(entry) for entry in log]
+    return RunDetail(_summary(run_id, state), state, steps, timeline)
+
+
+def age(ms: int) -> str:
+    """Return a short human age for a duration in milliseconds: 42s, 5m, 3h, 2d."""
+    seconds = max(0, ms // 1000)
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    """Return a plain aligned text table."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in
+              enumerate(headers)]  # fmt: skip
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def format_runs(runs: list[RunSummary], now_ms: int) -> str:
+    """Return the `prbot runs` table."""
+    rows = [
+        [
+            r.run_id,
+            r.function_id,
+            r.event_id + (" (replay)" if r.replay else ""),
+            r.status,
+            str(r.attempts),
+            age(now_ms - r.created_ms),
+        ]
+        for r in runs
+    ]
+    return table(["RUN", "FUNCTION", "EVENT", "STATUS", "ATTEMPTS", "AGE"], rows)
+
+
+def format_run(detail: RunDetail, now_ms: int) -> str:
+    """Return the `prbot runs show` report: state, then the step timeline."""
+    s, st = detail.summary, detail.state
+    head = [
+        f"run       {s.run_id}" + ("  (replay)" if s.replay else ""),
+        f"function  {s.function_id}",
+        f"event     {s.event_id}",
+        f"status    {s.status}  (claimed {s.attempts}x, age {age(now_ms - s.created_ms)})",
+    ]
+    if st.get("error"):
+        head.append(f"error     {st['error']}")
+    if st.get("status") in ("retrying", "sleeping") and st.get("next_at"):
+        head.append(f"next at   in {age(int(st['next_at']) - now_ms)}")
+    rows = [_timeline_row(e, s.created_ms) for e in detail.timeline]
+    steps = table(["+T", "STEP", "STATUS", "ATTEMPT", "DURATION", "DETAIL"], rows)
+    return "\n".join([*head, "", steps])
+
+
+def _timeline_row(entry: dict[str, Any], start_ms: int) -> list[str]:
+    at = int(entry.get("at", start_ms))
+    duration = entry.get("duration_ms")
+    detail = str(entry.get("error", ""))
+    if "until" in entry:
+        detail = f"until +{age(int(entry['until']) - start_ms)}"
+    if "retry_at" in entry:
+        detail += f" (retry at +{age(int(entry['retry_at']) - start_ms)})"
+    return [
+        f"+{(at - start_ms) / 1000:.3f}s",
+        str(entry.get("step", "?")),
+        str(entry.get("status", "?")),
+        str(entry.get("attempt", "")),
+        f"{duration:.1f} ms" if isinstance(duration, int | float) else "",
+        detail,
+    ]
