@@ -127,7 +127,7 @@ def format_run(detail: RunDetail, now_ms: int) -> str:
     if st.get("status") in ("retrying", "sleeping") and st.get("next_at"):
         head.append(f"next at   in {age(int(st['next_at']) - now_ms)}")
     rows = [_timeline_row(e, s.created_ms) for e in detail.timeline]
-    steps = table(["+T", "STEP", "STATUS", "ATTEMPT", "DURATION", "DETAIL"], rows)
+    steps = table(["AT", "STEP", "STATUS", "ATTEMPT", "DURATION", "DETAIL"], rows)
     return "\n".join([*head, "", steps])
 
 
