@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.runtime.context import Context
-from bot.runtime.errors import NonRetriableError
+from bot.runtime.errors import NonRetriableError, StoreUnavailableError
 from bot.runtime.events import Event
 from bot.runtime.functions import Function
 from bot.runtime.policy import decide, describe
@@ -53,6 +53,11 @@ class Execution:
         except LeaseLost:
             self.logger.warning("run lease lost; another worker resumes it")
             return "lost"
+        except StoreUnavailableError as exc:
+            # Not the function's fault: nothing more can be saved, and the lease brings the
+            # run back after the visibility timeout, resuming after its last saved step.
+            self.logger.warning("store unavailable mid-run (%s); it resumes later", exc)
+            return "lost"
 
     async def _execute(self) -> str:
         fn = self.rt.registry.get(self.function_id)
@@ -70,6 +75,8 @@ class Execution:
             output = await fn.handler(self._context(fn, event))
         except Suspend as s:
             return await self._sleep(s)
+        except StoreUnavailableError:
+            raise
         except StepFailed as f:
             self.rt.observer.step_finished(fn.id, False, f.duration_ms / 1000)
             return await self._error(fn, event, f.error, f.step_id, f.duration_ms)

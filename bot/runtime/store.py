@@ -103,7 +103,11 @@ class Store:
 
     @classmethod
     def connect(
-        cls, redis_url: str | None, prefix: str = "prbot", limits: Limits | None = None
+        cls,
+        redis_url: str | None,
+        prefix: str = "prbot",
+        limits: Limits | None = None,
+        max_connections: int = 64,
     ) -> Store:
         """Return a store on `redis_url`, or on an embedded in-process Redis when it is None."""
         if redis_url is None:
@@ -111,13 +115,17 @@ class Store:
 
             client: aioredis.Redis = fakeredis.FakeAsyncRedis(decode_responses=True)
         else:
-            client = aioredis.Redis.from_url(
+            # A blocking pool: under load callers wait for a connection instead of failing.
+            pool = aioredis.BlockingConnectionPool.from_url(
                 redis_url,
+                max_connections=max_connections,
+                timeout=10,
                 decode_responses=True,
                 socket_connect_timeout=2,
                 socket_timeout=5,
                 health_check_interval=15,
             )
+            client = aioredis.Redis(connection_pool=pool)
         return cls(client, Keys(prefix), limits or Limits(), embedded=redis_url is None)
 
     async def close(self) -> None:
