@@ -125,7 +125,7 @@ class Store:
                 socket_timeout=5,
                 health_check_interval=15,
             )
-            client = aioredis.Redis(connection_pool=pool)
+            client = aioredis.Redis.from_pool(pool)
         return cls(client, Keys(prefix), limits or Limits(), embedded=redis_url is None)
 
     async def close(self) -> None:
