@@ -81,9 +81,7 @@ class Settings(BaseModel):
 
     # PR threads.
     thread_name_template: str = Field("#{number} {title}", alias="THREAD_NAME_TEMPLATE")
-    thread_auto_archive_minutes: Literal[60, 1440, 4320, 10080] = Field(
-        10080, alias="THREAD_AUTO_ARCHIVE_MINUTES"
-    )
+    thread_auto_archive_minutes: int = Field(10080, alias="THREAD_AUTO_ARCHIVE_MINUTES")
     lock_on_close: bool = Field(False, alias="LOCK_ON_CLOSE")
     notify_synchronize: bool = Field(False, alias="NOTIFY_SYNCHRONIZE")
     include_bot_prs: bool = Field(False, alias="INCLUDE_BOT_PRS")
@@ -99,6 +97,13 @@ class Settings(BaseModel):
     def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and PLACEHOLDER.match(value.get_secret_value().strip()):
             raise ValueError("is a placeholder; set the real value or leave it unset")
+        return value
+
+    @field_validator("thread_auto_archive_minutes")
+    @classmethod
+    def _archive_minutes(cls, value: int) -> int:
+        if value not in (60, 1440, 4320, 10080):
+            raise ValueError("must be 60, 1440, 4320 or 10080 (what Discord accepts)")
         return value
 
     @field_validator("repo_channels")

@@ -1,0 +1,81 @@
+"""Settings: from a mapping, secrets without defaults, placeholders and bad routing refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from bot.settings import Settings, load_settings, read_environment
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_defaults_have_no_secrets_and_use_the_embedded_store() -> None:
+    s = load_settings({})
+    assert s.github_webhook_secret is None
+    assert s.discord_token is None
+    assert s.embedded
+    assert s.discord_api_base == "https://discord.com/api/v10"
+
+
+def test_lists_and_pairs_parse() -> None:
+    s = load_settings(
+        {
+            "REPO_CHANNELS": "octo/app=111, octo/*=222",
+            "GITHUB_DISCORD_USERS": "octocat=1,hubot:2",
+            "EXCLUDED_LABELS": "wip, do not review",
+            "DISCORD_CHANNEL_ID": "",
+        }
+    )
+    assert s.repo_channels == {"octo/app": "111", "octo/*": "222"}
+    assert s.github_discord_users == {"octocat": "1", "hubot": "2"}
+    assert s.excluded_labels == ["wip", "do not review"]
+    assert s.discord_channel_id is None
+
+
+@pytest.mark.parametrize("value", ["changeme", "<your token>", "your-secret-here", "xxxx"])
+def test_placeholder_secrets_are_refused(value: str) -> None:
+    with pytest.raises(ValidationError, match="placeholder"):
+        load_settings({"DISCORD_TOKEN": value})
+
+
+def test_secret_values_never_appear_in_repr() -> None:
+    s = load_settings({"DISCORD_TOKEN": "Mz.real-token-value", "GITHUB_WEBHOOK_SECRET": "s3cr3t!"})
+    assert "real-token-value" not in repr(s)
+    assert "s3cr3t!" not in repr(s)
+
+
+@pytest.mark.parametrize("routing", ["octo=1", "octo/app=abc", "=1"])
+def test_bad_routing_is_refused(routing: str) -> None:
+    with pytest.raises(ValidationError):
+        load_settings({"REPO_CHANNELS": routing})
+
+
+def test_environment_wins_over_dotenv(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("LOG_LEVEL=DEBUG\nREDIS_KEY_PREFIX=fromfile\n")
+    merged = read_environment({"LOG_LEVEL": "WARNING"}, dotenv)
+    assert merged["LOG_LEVEL"] == "WARNING"
+    assert merged["REDIS_KEY_PREFIX"] == "fromfile"
+
+
+def test_env_example_lists_every_setting_and_parses() -> None:
+    example = ROOT / ".env.example"
+    names = {
+        line.split("=", 1)[0]
+        for line in example.read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    aliases = {field.alias for field in Settings.model_fields.values()}
+    assert names == aliases
+    load_settings(read_environment({}, example))
+
+
+def test_auto_archive_accepts_only_discord_values() -> None:
+    assert (
+        load_settings({"THREAD_AUTO_ARCHIVE_MINUTES": "1440"}).thread_auto_archive_minutes == 1440
+    )
+    with pytest.raises(ValidationError, match="60, 1440, 4320 or 10080"):
+        load_settings({"THREAD_AUTO_ARCHIVE_MINUTES": "30"})
