@@ -1,0 +1,104 @@
+"""Messages in the fake Discord: limits, forum and archived-thread rules, nonces, mentions.
+
+https://discord.com/developers/docs/resources/message#create-message: ``enforce_nonce`` checks the
+nonce "for uniqueness in the past few minutes. If another message was created by the same author
+with the same nonce, that message will be returned and no new message will be created."
+"""
+
+from __future__ import annotations
+
+import copy
+
+from tests.fakes.discord_models import Channel, JSONObject, Message, Thread
+from tests.fakes.discord_rules import (
+    FormErrors,
+    check_message,
+    compute_pings,
+    forum_send,
+    require_content,
+    thread_archived,
+    unknown,
+)
+from tests.fakes.discord_state import DiscordState
+
+
+def create_message(state: DiscordState, channel_id: int, body: JSONObject) -> tuple[Message, bool]:
+    """POST /channels/{id}/messages; return the message and whether it is new."""
+    target = message_target(state, channel_id, for_send=True)
+    errors = FormErrors()
+    check_message(errors, body)
+    errors.raise_if_any()
+    require_content(body)
+    if isinstance(target, Thread) and target.archived and target.locked:
+        raise thread_archived(403)
+    existing = _nonce_hit(state, channel_id, body)
+    if existing is not None:
+        return existing, False
+    if isinstance(target, Thread) and target.archived:
+        # Posting unarchives an archived thread unless it is locked.
+        target.archived = False
+        target.archive_timestamp = state.clock.now()
+    return store_message(state, target, body), True
+
+
+def get_message(state: DiscordState, channel_id: int, message_id: int) -> JSONObject:
+    """GET /channels/{id}/messages/{message_id}."""
+    message_target(state, channel_id, for_send=False)
+    for message in state.messages.get(channel_id, []):
+        if message.id == message_id:
+            return message.to_json()
+    raise unknown("Message")
+
+
+def message_target(state: DiscordState, channel_id: int, *, for_send: bool) -> Channel | Thread:
+    """Return the channel or thread messages go to; nothing can be posted to a forum itself."""
+    if channel_id in state.threads:
+        return state.thread(channel_id)
+    channel = state.channel(channel_id)
+    if for_send and channel.is_forum:
+        raise forum_send()
+    return channel
+
+
+def store_message(
+    state: DiscordState,
+    target: Channel | Thread,
+    body: JSONObject,
+    *,
+    message_id: int | None = None,
+) -> Message:
+    """Create a message from a validated payload, recording what the request carried."""
+    allowed = body.get("allowed_mentions")
+    message = Message(
+        id=message_id or state.ids.next(),
+        channel_id=target.id,
+        guild_id=target.guild_id,
+        author=state.bot,
+        content=body.get("content") or "",
+        embeds=copy.deepcopy(body.get("embeds") or []),
+        created_at=state.clock.now(),
+        nonce=body.get("nonce"),
+        enforce_nonce=bool(body.get("enforce_nonce")),
+        allowed_mentions=copy.deepcopy(allowed),
+        pings=compute_pings(body.get("content"), allowed),
+    )
+    state.messages[target.id].append(message)
+    if message.nonce is not None:
+        state.nonces[(target.id, state.bot.id, str(message.nonce))] = message
+    target.last_message_id = message.id
+    if isinstance(target, Thread) and message.id != target.id:
+        # A forum post's starter message (same id as the thread) is not in message_count.
+        target.message_count += 1
+        target.total_message_sent += 1
+        target.last_activity = message.created_at
+    return message
+
+
+def _nonce_hit(state: DiscordState, channel_id: int, body: JSONObject) -> Message | None:
+    nonce = body.get("nonce")
+    if nonce is None or not body.get("enforce_nonce"):
+        return None
+    found = state.nonces.get((channel_id, state.bot.id, str(nonce)))
+    if found is None or state.clock.now() - found.created_at > state.nonce_window_s:
+        return None
+    return found

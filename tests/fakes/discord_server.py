@@ -1,0 +1,304 @@
+"""A fake Discord REST API on loopback that discord.py talks to over real HTTP.
+
+    async with FakeDiscord() as fake:
+        guild = fake.add_guild()
+        channel = fake.add_text_channel(guild.id)
+        discord.http.Route.BASE = fake.api_base
+        await client.login(fake.token)
+
+Run it as its own process (prints one JSON line with the api base and seeded ids, then serves):
+
+    python -m tests.fakes.discord_server --port P --latency-ms 50 --p429 0.05 --p5xx 0.1 --seed 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any, Self
+
+from aiohttp import web
+
+from tests.fakes.discord_api import API_PREFIX, DiscordApi
+from tests.fakes.discord_clock import FakeClock
+from tests.fakes.discord_models import (
+    BOT_ROLE_PERMISSIONS,
+    Channel,
+    Guild,
+    JSONObject,
+    Message,
+    Role,
+    Thread,
+)
+from tests.fakes.discord_state import DiscordState, TagSpec
+from tests.fakes.discord_traffic import FaultPlan, RateLimiter, RequestLog
+
+
+class FakeDiscord:
+    """A fake Discord REST API server with Discord's rules, rate limits and injectable faults."""
+
+    def __init__(
+        self,
+        *,
+        token: str = "fake-bot-token",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: FakeClock | None = None,
+        faults: FaultPlan | None = None,
+        route_limit: int = 5,
+        route_window_s: float = 1.0,
+        global_limit: int = 50,
+        route_limits: Mapping[str, tuple[int, float]] | None = None,
+        nonce_window_s: float = 300.0,
+        rename_limit: int = 2,
+        rename_window_s: float = 600.0,
+    ) -> None:
+        self.clock = clock or FakeClock()
+        self.state = DiscordState(
+            self.clock,
+            nonce_window_s=nonce_window_s,
+            rename_limit=rename_limit,
+            rename_window_s=rename_window_s,
+        )
+        self.limiter = RateLimiter(
+            self.clock,
+            route_limit=route_limit,
+            route_window_s=route_window_s,
+            global_limit=global_limit,
+            overrides=route_limits,
+        )
+        self.requests = RequestLog()
+        self.api = DiscordApi(
+            token=token,
+            state=self.state,
+            faults=faults or FaultPlan(),
+            limiter=self.limiter,
+            requests=self.requests,
+        )
+        self._host = host
+        self._port = port
+        self._runner: web.AppRunner | None = None
+        self._base_url: str | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Bind to the host and port (0 = any free port) and start serving."""
+        runner = web.AppRunner(self._build_app(), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, self._host, self._port).start()
+        self._runner = runner
+        self._base_url = f"http://{self._host}:{runner.addresses[0][1]}"
+
+    async def stop(self) -> None:
+        """Stop serving and close every connection."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    @property
+    def token(self) -> str:
+        """The bot token the fake accepts (``Authorization: Bot <token>``)."""
+        return self.api.token
+
+    @property
+    def faults(self) -> FaultPlan:
+        """The fault plan in force; change it in place or assign a new one."""
+        return self.api.faults
+
+    @faults.setter
+    def faults(self, plan: FaultPlan) -> None:
+        self.api.faults = plan
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT`` once started."""
+        if self._base_url is None:
+            raise RuntimeError("FakeDiscord is not started")
+        return self._base_url
+
+    @property
+    def api_base(self) -> str:
+        """The value for ``discord.http.Route.BASE`` (and ``DISCORD_API_BASE``)."""
+        return self.base_url + API_PREFIX
+
+    # -- clock, seeding, inspection ------------------------------------------------------------
+
+    def now(self) -> float:
+        """Return the fake time (epoch seconds)."""
+        return self.clock.now()
+
+    def advance(self, seconds: float) -> None:
+        """Move the fake clock forward (rename window, nonce window, auto-archive)."""
+        self.clock.advance(seconds)
+
+    def add_guild(
+        self, name: str = "prbot-test", *, bot_permissions: int = BOT_ROLE_PERMISSIONS
+    ) -> Guild:
+        """Seed a guild that the bot is a member of."""
+        return self.state.add_guild(name, bot_permissions=bot_permissions)
+
+    def add_role(
+        self, guild_id: int, name: str, *, permissions: int = 0, assign_to_bot: bool = False
+    ) -> Role:
+        """Seed a role, optionally held by the bot."""
+        return self.state.add_role(
+            guild_id, name, permissions=permissions, assign_to_bot=assign_to_bot
+        )
+
+    def add_text_channel(
+        self,
+        guild_id: int,
+        name: str = "pull-requests",
+        *,
+        permission_overwrites: Sequence[JSONObject] = (),
+    ) -> Channel:
+        """Seed a text channel."""
+        return self.state.add_text_channel(
+            guild_id, name, permission_overwrites=permission_overwrites
+        )
+
+    def add_forum_channel(
+        self,
+        guild_id: int,
+        name: str = "pull-requests-forum",
+        *,
+        tags: Sequence[TagSpec] = (),
+        require_tag: bool = False,
+        permission_overwrites: Sequence[JSONObject] = (),
+    ) -> Channel:
+        """Seed a forum channel with ``tags`` (names or tag dicts)."""
+        return self.state.add_forum_channel(
+            guild_id,
+            name,
+            tags=tags,
+            require_tag=require_tag,
+            permission_overwrites=permission_overwrites,
+        )
+
+    def threads_in(self, channel_id: int) -> list[Thread]:
+        """Return the threads under a channel, oldest first."""
+        return self.state.threads_in(channel_id)
+
+    def messages_in(self, channel_id: int) -> list[Message]:
+        """Return the messages in a channel or thread, oldest first."""
+        return self.state.messages_in(channel_id)
+
+    def snapshot(self) -> JSONObject:
+        """Return state, request counters and fault plan as JSON (as GET /_fake/state)."""
+        return {
+            **self.state.snapshot(),
+            "requests": self.requests.to_json(),
+            "faults": self.faults.to_json(),
+        }
+
+    # -- control endpoints (/_fake) ---------------------------------------------------------------
+
+    def _build_app(self) -> web.Application:
+        app = self.api.application()
+        app.router.add_get("/_fake/state", self._get_state)
+        app.router.add_post("/_fake/faults", self._post_faults)
+        app.router.add_post("/_fake/clock", self._post_clock)
+        return app
+
+    async def _get_state(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(self.snapshot())
+
+    async def _post_faults(self, request: web.Request) -> web.StreamResponse:
+        self.faults.update(await request.json())
+        return web.json_response(self.faults.to_json())
+
+    async def _post_clock(self, request: web.Request) -> web.StreamResponse:
+        data = await request.json()
+        self.advance(float(data.get("advance_s", 0.0)))
+        return web.json_response({"now": self.now()})
+
+
+# -- running as a process ----------------------------------------------------------------------
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--token", default="fake-bot-token")
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--p429", type=float, default=0.0)
+    parser.add_argument("--p5xx", type=float, default=0.0)
+    parser.add_argument(
+        "--apply-then-fail", type=float, default=0.0, help="share of 5xx that still write"
+    )
+    parser.add_argument(
+        "--retry-after", type=float, default=0.05, help="retry_after of injected 429s"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--route-limit", type=int, default=5)
+    return parser.parse_args(argv)
+
+
+def _seed_demo(fake: FakeDiscord) -> dict[str, Any]:
+    """Seed one guild with a text and a forum channel; return the ids a client needs."""
+    guild = fake.add_guild()
+    text = fake.add_text_channel(guild.id)
+    forum = fake.add_forum_channel(guild.id, tags=["open", "draft", "merged", "closed"])
+    return {
+        "api_base": fake.api_base,
+        "token": fake.token,
+        "guild_id": str(guild.id),
+        "text_channel_id": str(text.id),
+        "forum_channel_id": str(forum.id),
+        "forum_tags": {tag.name: str(tag.id) for tag in forum.available_tags},
+        "state_url": fake.base_url + "/_fake/state",
+    }
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """Run the fake until SIGINT/SIGTERM, after printing its seeded ids as one JSON line."""
+    faults = FaultPlan(
+        p5xx=args.p5xx,
+        p429=args.p429,
+        retry_after_s=args.retry_after,
+        latency_ms=args.latency_ms,
+        p_apply_then_fail=args.apply_then_fail,
+        seed=args.seed,
+    )
+    fake = FakeDiscord(
+        token=args.token,
+        host=args.host,
+        port=args.port,
+        faults=faults,
+        route_limit=args.route_limit,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with fake:
+        print(json.dumps(_seed_demo(fake)), flush=True)
+        await stop.wait()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of ``python -m tests.fakes.discord_server``."""
+    asyncio.run(serve(_parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

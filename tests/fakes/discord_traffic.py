@@ -1,0 +1,264 @@
+"""Traffic around the fake Discord's rules: rate-limit buckets, injected faults, the request log.
+
+Rate limits: https://discord.com/developers/docs/topics/rate-limits (per-route buckets keyed by
+route + top-level resource, 50 requests/s global, 10,000 invalid responses per 10 minutes).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import random
+from collections import Counter, deque
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from tests.fakes.discord_clock import FakeClock
+from tests.fakes.discord_models import JSONObject
+
+# Statuses Discord counts towards the invalid-request (Cloudflare ban) limit.
+INVALID_STATUSES = frozenset({401, 403, 429})
+INVALID_WINDOW_S = 600.0
+
+
+@dataclass(frozen=True)
+class BucketState:
+    """One route bucket after a request: what the X-RateLimit-* headers report."""
+
+    bucket: str
+    limit: int
+    remaining: int
+    reset_at: float
+    reset_after_s: float
+    exceeded: bool
+
+
+class RateLimiter:
+    """Fixed-window buckets per (route, major parameter) plus a sliding global per-second limit."""
+
+    def __init__(
+        self,
+        clock: FakeClock,
+        *,
+        route_limit: int = 5,
+        route_window_s: float = 1.0,
+        global_limit: int = 50,
+        overrides: Mapping[str, tuple[int, float]] | None = None,
+    ) -> None:
+        self.clock = clock
+        self.route_limit = route_limit
+        self.route_window_s = route_window_s
+        self.global_limit = global_limit
+        self.overrides = dict(overrides or {})
+        self._windows: dict[str, tuple[float, int]] = {}
+        self._global: deque[float] = deque()
+
+    def hit_global(self) -> float | None:
+        """Count one request globally; return the retry delay if over the limit."""
+        now = self.clock.now()
+        while self._global and now - self._global[0] >= 1.0:
+            self._global.popleft()
+        if len(self._global) >= self.global_limit:
+            return self._global[0] + 1.0 - now
+        self._global.append(now)
+        return None
+
+    def hit(self, route: str, major: str) -> BucketState:
+        """Count one request against the bucket of ``route`` (e.g. ``POST /channels/{id}``)."""
+        limit, window_s = self.overrides.get(route, (self.route_limit, self.route_window_s))
+        now = self.clock.now()
+        key = f"{route}:{major}"
+        start, count = self._windows.get(key, (now, 0))
+        if now >= start + window_s:
+            start, count = now, 0
+        exceeded = count >= limit
+        if not exceeded:
+            count += 1
+        self._windows[key] = (start, count)
+        reset_at = start + window_s
+        return BucketState(
+            bucket=bucket_hash(route),
+            limit=limit,
+            remaining=limit - count,
+            reset_at=reset_at,
+            reset_after_s=max(reset_at - now, 0.0),
+            exceeded=exceeded,
+        )
+
+
+def bucket_hash(route: str) -> str:
+    """Return a stable opaque bucket id for a route, like Discord's X-RateLimit-Bucket."""
+    return hashlib.sha1(route.encode()).hexdigest()[:16]
+
+
+@dataclass
+class FaultRule:
+    """Fail the next ``times`` requests matching ``method`` and ``path`` (a glob) with ``status``.
+
+    ``path`` matches the concrete API path (``/channels/123/messages``) or the route template
+    (``/channels/{channel_id}/messages``). ``apply=True`` runs the request first and fails after,
+    like a Discord 5xx that still wrote. ``cloudflare=True`` makes a 429 without ``Via``: a ban.
+    """
+
+    method: str
+    path: str
+    status: int
+    times: int = 1
+    apply: bool = False
+    retry_after_s: float = 0.05
+    scope: str = "user"
+    cloudflare: bool = False
+
+    def matches(self, method: str, path: str, route: str) -> bool:
+        """Whether this rule applies to a request."""
+        if self.method not in ("*", method):
+            return False
+        return fnmatch.fnmatchcase(path, self.path) or fnmatch.fnmatchcase(route, self.path)
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One fault the plan decided to inject into one request."""
+
+    status: int
+    apply: bool
+    retry_after_s: float
+    source: str
+    scope: str = "user"
+    cloudflare: bool = False
+
+
+@dataclass
+class FaultPlan:
+    """What goes wrong and how often: seeded random 5xx/429, extra latency, exact failures."""
+
+    p5xx: float = 0.0
+    p429: float = 0.0
+    retry_after_s: float = 0.05
+    latency_ms: float = 0.0
+    p_apply_then_fail: float = 0.0
+    seed: int = 0
+    rules: list[FaultRule] = field(default_factory=list)
+    _rng: random.Random = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    def fail_next(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        *,
+        times: int = 1,
+        apply: bool = False,
+        retry_after_s: float = 0.05,
+        cloudflare: bool = False,
+    ) -> FaultRule:
+        """Queue an exact failure for the next matching requests."""
+        rule = FaultRule(method, path, status, times, apply, retry_after_s, cloudflare=cloudflare)
+        self.rules.append(rule)
+        return rule
+
+    def draw(self, method: str, path: str, route: str) -> Fault | None:
+        """Decide whether this request fails: queued rules first, then the seeded dice."""
+        for rule in self.rules:
+            if rule.times > 0 and rule.matches(method, path, route):
+                rule.times -= 1
+                self.rules = [r for r in self.rules if r.times > 0]
+                return Fault(
+                    rule.status, rule.apply, rule.retry_after_s, "rule", rule.scope, rule.cloudflare
+                )
+        roll = self._rng.random()
+        if roll < self.p429:
+            return Fault(429, False, self.retry_after_s, "random")
+        if roll < self.p429 + self.p5xx:
+            status = self._rng.choice((500, 502, 503))
+            apply = method != "GET" and self._rng.random() < self.p_apply_then_fail
+            return Fault(status, apply, 0.0, "random")
+        return None
+
+    def update(self, data: Mapping[str, Any]) -> None:
+        """Change the plan from a JSON object (POST /_fake/faults)."""
+        for name in ("p5xx", "p429", "retry_after_s", "latency_ms", "p_apply_then_fail"):
+            if name in data:
+                setattr(self, name, float(data[name]))
+        if "seed" in data:
+            self.seed = int(data["seed"])
+            self._rng = random.Random(self.seed)
+        if data.get("clear"):
+            self.rules.clear()
+        for rule in data.get("fail_next", []):
+            self.rules.append(FaultRule(**rule))
+
+    def to_json(self) -> JSONObject:
+        """Return the plan as JSON."""
+        data: JSONObject = {f.name: getattr(self, f.name) for f in fields(self) if f.init}
+        data["rules"] = [asdict(rule) for rule in self.rules]
+        return data
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request the fake answered."""
+
+    method: str
+    route: str
+    path: str
+    status: int
+    at: float
+    fault: str | None = None
+    scope: str | None = None
+    body: Any = None
+
+    @property
+    def invalid(self) -> bool:
+        """Whether Discord counts this response towards the Cloudflare ban limit."""
+        return self.status in INVALID_STATUSES and self.scope != "shared"
+
+
+class RequestLog:
+    """Every request by (method, route template, status), plus the most recent records."""
+
+    def __init__(self, maxlen: int = 10_000) -> None:
+        self.records: deque[RequestRecord] = deque(maxlen=maxlen)
+        self.counts: Counter[tuple[str, str, int]] = Counter()
+
+    def add(self, record: RequestRecord) -> None:
+        """Log one request."""
+        self.records.append(record)
+        self.counts[(record.method, record.route, record.status)] += 1
+
+    def count(
+        self, method: str | None = None, route: str | None = None, status: int | None = None
+    ) -> int:
+        """Count requests matching every filter given (``route`` is a template)."""
+        return sum(
+            n
+            for (m, r, s), n in self.counts.items()
+            if method in (None, m) and route in (None, r) and status in (None, s)
+        )
+
+    def statuses(self, method: str, route: str) -> list[int]:
+        """Return the statuses of matching recent requests, in order."""
+        return [r.status for r in self.records if r.method == method and r.route == route]
+
+    def invalid_recently(self, now: float, window_s: float = INVALID_WINDOW_S) -> int:
+        """Count recent 401/403/429 responses (the ban limit is 10,000 per 10 minutes)."""
+        return sum(1 for r in self.records if r.invalid and now - r.at < window_s)
+
+    def clear(self) -> None:
+        """Forget every request."""
+        self.records.clear()
+        self.counts.clear()
+
+    def to_json(self) -> JSONObject:
+        """Return the counters as JSON."""
+        return {
+            "total": sum(self.counts.values()),
+            "by_route": [
+                {"method": m, "route": r, "status": s, "count": n}
+                for (m, r, s), n in sorted(self.counts.items())
+            ],
+        }
