@@ -1,0 +1,233 @@
+"""`prbot serve`: the webhook receiver and/or workers in one asyncio loop, stopped gracefully."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Iterable, Iterator
+from typing import Literal
+
+import uvicorn
+from fastapi import FastAPI
+
+from bot.metrics import Metrics, MetricsObserver, default_metrics
+from bot.runtime import (
+    Function,
+    Limits,
+    Runtime,
+    RuntimeOptions,
+    Store,
+    StoreUnavailableError,
+)
+from bot.runtime.store import DAY_MS
+from bot.settings import Settings
+from bot.web import create_app, set_draining
+
+log = logging.getLogger(__name__)
+
+Role = Literal["all", "web", "worker"]
+# The functions, or a context that builds them from the store (and logs in to Discord) and
+# closes what it opened when the service stops.
+FunctionSource = (
+    Iterable[Function]
+    | Callable[[Store], contextlib.AbstractAsyncContextManager[Iterable[Function]]]
+)
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_CONFIG = 2
+# After the workers stopped, requests still being answered get this long before they are cut.
+HTTP_GRACE_S = 5
+UNSIGNED_WARNING = (
+    "!!! ALLOW_UNSIGNED_WEBHOOKS is on and GITHUB_WEBHOOK_SECRET is not set: anyone who can reach "
+    "this port can inject events. For local development only. !!!"
+)
+
+
+def startup_problem(settings: Settings, role: Role) -> str | None:
+    """Return why `prbot serve` must refuse to start with these settings, or None."""
+    receives = role != "worker"
+    if receives and settings.github_webhook_secret is None and not settings.allow_unsigned_webhooks:
+        return (
+            "GITHUB_WEBHOOK_SECRET is not set: refusing to accept unsigned webhooks "
+            "(set it; ALLOW_UNSIGNED_WEBHOOKS=true is for local development only)"
+        )
+    if role != "all" and settings.embedded:
+        return f"--role {role} needs REDIS_URL: the embedded store lives inside one process"
+    return None
+
+
+def build_store(settings: Settings) -> Store:
+    """Connect the store with the delivery retention from the settings."""
+    limits = Limits(
+        events_max=settings.delivery_max,
+        event_ttl_ms=int(settings.delivery_retention_days * DAY_MS),
+    )
+    return Store.connect(settings.redis_url, prefix=settings.redis_key_prefix, limits=limits)
+
+
+class _Server(uvicorn.Server):
+    """Uvicorn without its own signal handling: `serve` decides the shutdown order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Leave SIGTERM and SIGINT to `serve`."""
+        yield
+
+
+def http_server(app: FastAPI, host: str, port: int) -> uvicorn.Server:
+    """Return the uvicorn server `prbot serve` (and the ingest benchmark) runs `app` with."""
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,  # logging is configured by the entry point
+        access_log=False,  # the receiver logs one line per delivery itself
+        server_header=False,
+        lifespan="off",
+        timeout_graceful_shutdown=HTTP_GRACE_S,
+    )
+    return _Server(config)
+
+
+async def _serve_http(server: uvicorn.Server) -> bool:
+    """Serve until told to exit; False when the server could not start (port taken...)."""
+    try:
+        await server.serve()
+    except SystemExit:  # uvicorn exits on a failed bind; keep it out of the event loop
+        return False
+    return server.started
+
+
+class Service:
+    """What one `prbot serve` process runs: the HTTP app and, per role, a worker."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        role: Role,
+        store: Store,
+        functions: Iterable[Function],
+        *,
+        metrics: Metrics | None = None,
+        worker_ready: Callable[[], bool] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.role = role
+        self.store = store
+        self.metrics = metrics or default_metrics()
+        observer = MetricsObserver(self.metrics)
+        options = RuntimeOptions(lease_ms=int(settings.run_visibility_timeout_s * 1000))
+        self.runtime = Runtime(self.store, functions, options=options, observer=observer)
+        self.worker = self.runtime.worker(settings.worker_concurrency) if role != "web" else None
+        self.worker_started = False
+        ready = worker_ready or (lambda: self.worker_started)
+        self.app = create_app(
+            settings,
+            self.runtime,
+            metrics=self.metrics,
+            worker_ready=ready if self.worker else None,
+            webhooks=role != "worker",
+        )
+
+    async def run(self, host: str, port: int, stop: asyncio.Event) -> int:
+        """Serve until `stop` is set, then shut down in order; return the exit code."""
+        await self._check_store()
+        server = http_server(self.app, host, port)
+        http = asyncio.create_task(_serve_http(server), name="http")
+        if self.worker is not None:
+            await self.worker.start()
+            self.worker_started = True
+        log.info("prbot serving role=%s on %s:%d", self.role, host, port)
+        stopped = asyncio.create_task(stop.wait(), name="stop")
+        await asyncio.wait({http, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        code = EXIT_OK if stop.is_set() else EXIT_FAILED
+        if code != EXIT_OK:
+            log.error("HTTP server on %s:%d could not start or stopped on its own", host, port)
+        await self.shutdown(server, http)
+        return code
+
+    async def _check_store(self) -> None:
+        kind = "embedded store" if self.settings.embedded else "Redis"
+        try:
+            await self.store.ping()
+        except StoreUnavailableError as exc:
+            log.warning("%s does not answer yet (%s); /readyz reports it until it does", kind, exc)
+        else:
+            log.info("%s answers", kind)
+
+    async def shutdown(self, server: uvicorn.Server, http: asyncio.Task[bool]) -> None:
+        """Drain webhooks (503), stop the worker within the timeout, then stop HTTP."""
+        set_draining(self.app)
+        if self.worker is not None and self.worker_started:
+            timeout_s = self.settings.shutdown_timeout_s
+            log.info(
+                "stopping: %d runs in flight, waiting up to %.0f s", self.worker.inflight, timeout_s
+            )
+            await self.worker.stop(timeout_s)
+        server.should_exit = True
+        await http
+        log.info("prbot stopped")
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT)
+
+    def on_signal(sig: signal.Signals) -> None:
+        log.info("received %s: shutting down", sig.name)
+        stop.set()
+
+    for sig in signals:
+        loop.add_signal_handler(sig, on_signal, sig)
+    try:
+        yield
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+
+
+async def _enter_functions(
+    stack: contextlib.AsyncExitStack, functions: FunctionSource, store: Store
+) -> list[Function] | None:
+    """Return the functions (logging in to Discord, if the source does); None on failure."""
+    if not callable(functions):
+        return list(functions)
+    try:
+        return list(await stack.enter_async_context(functions(store)))
+    except Exception as exc:  # whatever setting up the functions raised, report it and stop
+        log.error("cannot start: setting up the functions failed: %s: %s", type(exc).__name__, exc)
+        return None
+
+
+async def serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    role: Role,
+    functions: FunctionSource,
+    *,
+    worker_ready: Callable[[], bool] | None = None,
+) -> int:
+    """Run `prbot serve` until SIGTERM or SIGINT; return the process exit code."""
+    problem = startup_problem(settings, role)
+    if problem is not None:
+        log.error("cannot start: %s", problem)
+        return EXIT_CONFIG
+    if role != "worker" and settings.github_webhook_secret is None:
+        log.warning(UNSIGNED_WARNING)
+    stop = asyncio.Event()
+    store = build_store(settings)
+    try:
+        with _stop_on_signals(stop):
+            async with contextlib.AsyncExitStack() as stack:
+                built = await _enter_functions(stack, functions, store)
+                if built is None:
+                    return EXIT_FAILED
+                service = Service(settings, role, store, built, worker_ready=worker_ready)
+                return await service.run(host, port, stop)
+    finally:
+        await store.close()

@@ -1,0 +1,225 @@
+"""GitHub webhook deliveries without I/O: verify the signature, read the headers, decode the body.
+
+GitHub documents the headers and the signature at
+https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries and
+https://docs.github.com/en/webhooks/webhook-events-and-payloads#delivery-headers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from bot.runtime import Event, NonRetriableError
+
+# GitHub never sends a payload over 25 MB.
+MAX_BODY_BYTES = 25 * 1024 * 1024
+
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+EVENT_HEADER = "X-GitHub-Event"
+DELIVERY_HEADER = "X-GitHub-Delivery"
+# The headers worth keeping with a recorded delivery (replay re-signs, so no signature).
+META_HEADERS = (
+    EVENT_HEADER,
+    DELIVERY_HEADER,
+    "X-GitHub-Hook-ID",
+    "X-GitHub-Hook-Installation-Target-Type",
+    "X-GitHub-Hook-Installation-Target-ID",
+    "User-Agent",
+)
+
+JSON_TYPE = "application/json"
+FORM_TYPE = "application/x-www-form-urlencoded"
+_EVENT_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+# GitHub sends a GUID; allow any short id that is safe inside a Redis key and a log line.
+_DELIVERY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+_SIGNATURE = re.compile(r"sha256=([0-9a-f]{64})")
+
+
+class WebhookError(NonRetriableError):
+    """A delivery the receiver refuses; `status_code` is the HTTP answer it deserves."""
+
+    status_code = 400
+
+
+class SignatureError(WebhookError):
+    """The signature is missing, malformed or wrong, or there is no secret to check it with."""
+
+    status_code = 401
+
+
+class BadDeliveryError(WebhookError):
+    """A header is missing or invalid, or the body is not a JSON object."""
+
+    status_code = 400
+
+
+class PayloadTooLargeError(WebhookError):
+    """The body is larger than GitHub ever sends."""
+
+    status_code = 413
+
+
+class UnsupportedMediaTypeError(WebhookError):
+    """The body is neither JSON nor form-encoded."""
+
+    status_code = 415
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A verified, decoded webhook delivery."""
+
+    event: str
+    delivery_id: str
+    payload: dict[str, Any]
+    meta: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def action(self) -> str | None:
+        """Return the payload's `action`, when it has one."""
+        action = self.payload.get("action")
+        return action if isinstance(action, str) and action else None
+
+    @property
+    def event_name(self) -> str:
+        """Return the event name: `github/<event>.<action>` or `github/<event>`."""
+        action = self.action
+        return f"github/{self.event}.{action}" if action else f"github/{self.event}"
+
+    @property
+    def is_ping(self) -> bool:
+        """Tell whether this is the ping GitHub sends when a hook is created."""
+        return self.event == "ping"
+
+    @property
+    def hook_id(self) -> int | None:
+        """Return the id of the hook a ping was for."""
+        hook_id = self.payload.get("hook_id")
+        return hook_id if isinstance(hook_id, int) and not isinstance(hook_id, bool) else None
+
+    def to_event(self) -> Event:
+        """Return the event this delivery becomes: id = delivery id, data = payload."""
+        return Event(name=self.event_name, id=self.delivery_id, data=self.payload)
+
+
+def sign(body: bytes, secret: str) -> str:
+    """Return the `X-Hub-Signature-256` value GitHub sends for `body`."""
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def verify_signature(body: bytes, signature: str | None, secret: str) -> None:
+    """Raise SignatureError unless `signature` is the HMAC-SHA256 of `body` with `secret`."""
+    if not signature:
+        raise SignatureError(f"missing {SIGNATURE_HEADER} header")
+    if not _SIGNATURE.fullmatch(signature.strip().lower()):
+        raise SignatureError(f"malformed {SIGNATURE_HEADER} header: expected sha256=<64 hex>")
+    if not hmac.compare_digest(sign(body, secret), signature.strip().lower()):
+        raise SignatureError(f"{SIGNATURE_HEADER} does not match the body")
+
+
+def lower_keys(headers: Mapping[str, str]) -> dict[str, str]:
+    """Return `headers` with lower-case names (HTTP header names are case-insensitive)."""
+    return {name.lower(): value for name, value in headers.items()}
+
+
+def delivery_headers(headers: Mapping[str, str]) -> tuple[str, str]:
+    """Return (event, delivery id) from the headers, or raise BadDeliveryError."""
+    lowered = lower_keys(headers)
+    event = lowered.get(EVENT_HEADER.lower(), "").strip()
+    delivery_id = lowered.get(DELIVERY_HEADER.lower(), "").strip()
+    if not event:
+        raise BadDeliveryError(f"missing {EVENT_HEADER} header")
+    if not _EVENT_NAME.fullmatch(event):
+        raise BadDeliveryError(f"invalid {EVENT_HEADER} header: expected a GitHub event name")
+    if not delivery_id:
+        raise BadDeliveryError(f"missing {DELIVERY_HEADER} header")
+    if not _DELIVERY_ID.fullmatch(delivery_id):
+        raise BadDeliveryError(
+            f"invalid {DELIVERY_HEADER} header: expected up to 128 of A-Z a-z 0-9 . _ : -"
+        )
+    return event, delivery_id
+
+
+def media_type(content_type: str | None) -> str:
+    """Return the media type of a Content-Type value, lower-case, without parameters."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def decode_json(text: str | bytes) -> dict[str, Any]:
+    """Decode a JSON object, or raise BadDeliveryError saying what is wrong."""
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise BadDeliveryError("invalid JSON: nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadDeliveryError(f"invalid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise BadDeliveryError(f"payload must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def decode_form(body: bytes) -> dict[str, Any]:
+    """Decode a form-encoded body whose `payload` field holds the JSON payload."""
+    try:
+        fields = parse_qs(
+            body.decode("utf-8"), keep_blank_values=True, errors="strict", max_num_fields=100
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise BadDeliveryError("invalid form body: not UTF-8 url-encoded text") from None
+    payloads = fields.get("payload", [])
+    if len(payloads) != 1:
+        raise BadDeliveryError("form-encoded body must have exactly one 'payload' field")
+    return decode_json(payloads[0])
+
+
+def decode_body(body: bytes, content_type: str | None) -> dict[str, Any]:
+    """Decode the payload by Content-Type: JSON (the default) or form-encoded."""
+    kind = media_type(content_type)
+    if kind in ("", JSON_TYPE):
+        return decode_json(body)
+    if kind == FORM_TYPE:
+        return decode_form(body)
+    raise UnsupportedMediaTypeError(
+        f"unsupported Content-Type: expected {JSON_TYPE} or {FORM_TYPE}"
+    )
+
+
+def delivery_meta(headers: Mapping[str, str]) -> dict[str, str]:
+    """Return the headers worth recording with a delivery, under their canonical names."""
+    lowered = lower_keys(headers)
+    return {name: lowered[name.lower()] for name in META_HEADERS if name.lower() in lowered}
+
+
+def parse_delivery(headers: Mapping[str, str], body: bytes, secret: str | None) -> Delivery:
+    """Verify (unless `secret` is None), validate and decode one delivery; raise WebhookError."""
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLargeError(f"body exceeds {MAX_BODY_BYTES} bytes")
+    lowered = lower_keys(headers)
+    if secret is not None:
+        verify_signature(body, lowered.get(SIGNATURE_HEADER.lower()), secret)
+    event, delivery_id = delivery_headers(lowered)
+    payload = decode_body(body, lowered.get("content-type"))
+    return Delivery(event, delivery_id, payload, delivery_meta(headers))
+
+
+def header_ids(headers: Mapping[str, str]) -> tuple[str, str]:
+    """Return (event, delivery id) for logging a refused delivery; `-` where absent or invalid."""
+    lowered = lower_keys(headers)
+    event = lowered.get(EVENT_HEADER.lower(), "").strip()
+    delivery_id = lowered.get(DELIVERY_HEADER.lower(), "").strip()
+    return (
+        event if _EVENT_NAME.fullmatch(event) else "-",
+        delivery_id if _DELIVERY_ID.fullmatch(delivery_id) else "-",
+    )
