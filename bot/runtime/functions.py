@@ -54,9 +54,9 @@ class Function:
         return any(t.matches(event) for t in self.triggers)
 
     def key_for(self, event: Event, run_id: str) -> str:
-        """Return the concurrency key of the run for `event` (its own run id when unkeyed)."""
+        """Return the run's concurrency key: shared by every function giving the same key."""
         key = self.concurrency_key(event) if self.concurrency_key else None
-        return f"fn:{self.id}:{key}" if key else f"run:{run_id}"
+        return f"key:{key}" if key else f"run:{run_id}"
 
 
 def function(

@@ -384,3 +384,38 @@ async def test_non_json_step_result_fails_without_retry(store: Store) -> None:
 
 async def _object() -> object:
     return object()
+
+
+async def test_functions_sharing_a_key_share_one_ordered_queue(store: Store) -> None:
+    order: list[str] = []
+    active: list[str] = []
+
+    def pr_key(e: Event) -> str:
+        return f"octo/app#{e.data['pr']}"
+
+    async def work(name: str) -> None:
+        assert not active, f"{name} overlapped {active}"
+        active.append(name)
+        await asyncio.sleep(0)
+        order.append(name)
+        active.remove(name)
+
+    @function("lifecycle", "pr/opened", concurrency_key=pr_key)
+    async def lifecycle(ctx: Context) -> None:
+        await ctx.step.run("post", work, ctx.event.id)
+
+    @function("comments", "pr/comment", concurrency_key=pr_key)
+    async def comments(ctx: Context) -> None:
+        await ctx.step.run("post", work, ctx.event.id)
+
+    rt = make_runtime(store, lifecycle, comments)
+    await rt.send(
+        [
+            Event(name="pr/comment", id="c0", data={"pr": 1}),
+            Event(name="pr/opened", id="o1", data={"pr": 1}),
+            Event(name="pr/comment", id="c1", data={"pr": 1}),
+            Event(name="pr/comment", id="c2", data={"pr": 1}),
+        ]
+    )
+    await rt.worker(concurrency=8).run_until_idle()
+    assert order == ["c0", "o1", "c1", "c2"]

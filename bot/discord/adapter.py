@@ -1,0 +1,310 @@
+"""The Discord REST adapter on discord.py: no gateway, errors translated at this boundary.
+
+discord.py reads the API base from `discord.http.Route.BASE` and, with `max_ratelimit_timeout`,
+raises `RateLimited` instead of sleeping through a long limit (such as the 600 s rename limit),
+which becomes `RetryAfterError` so the runtime reschedules the run rather than block a worker.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Literal, TypeVar, cast
+
+import aiohttp
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from bot.discord import (
+    ChannelInfo,
+    DiscordApiError,
+    EmbedSpec,
+    OutMessage,
+    ThreadEdit,
+    ThreadInfo,
+)
+from bot.runtime import RetriableError, RetryAfterError
+
+with warnings.catch_warnings():
+    # discord.py imports the stdlib `audioop` (deprecated in 3.11) for voice; prbot has none.
+    warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)
+    import discord
+    from discord.http import Route, handle_message_parameters
+    from discord.utils import MISSING
+
+log = logging.getLogger(__name__)
+
+# Longest rate limit discord.py may wait out in-process; longer ones reschedule the run.
+# discord.py never accepts less than 30 s.
+MAX_RATELIMIT_WAIT_S = 30.0
+# https://discord.com/developers/docs/resources/channel#channel-object-channel-types
+PUBLIC_THREAD: Literal[11] = 11
+FORUM_TYPES = (15, 16)  # forum and media channels
+ARCHIVED_PAGE = 100
+
+Recorder = Callable[[str, int], None]
+
+
+def _metrics_recorder() -> Recorder | None:
+    """Return `bot.metrics.record_discord_call` when that module provides it."""
+    try:
+        module = importlib.import_module("bot.metrics")
+    except ImportError:
+        return None
+    recorder = getattr(module, "record_discord_call", None)
+    return cast(Recorder, recorder) if callable(recorder) else None
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class _Tag(_Payload):
+    id: int
+    name: str
+
+
+class _Meta(_Payload):
+    archived: bool = False
+    locked: bool = False
+    archive_timestamp: str | None = None
+
+
+class _Channel(_Payload):
+    id: int
+    type: int
+    name: str = ""
+    guild_id: int | None = None
+    parent_id: int | None = None
+    thread_metadata: _Meta | None = None
+    applied_tags: list[int] = []
+    available_tags: list[_Tag] = []
+    total_message_sent: int = 0
+
+    def thread(self) -> ThreadInfo:
+        meta = self.thread_metadata or _Meta()
+        return ThreadInfo(
+            self.id,
+            self.name,
+            self.parent_id,
+            meta.archived,
+            meta.locked,
+            tuple(self.applied_tags),
+            self.total_message_sent,
+        )
+
+
+class _Page(_Payload):
+    threads: list[_Channel] = []
+    has_more: bool = False
+
+
+class _Id(_Payload):
+    id: int
+
+
+P = TypeVar("P", bound=_Payload)
+
+
+def _parse(model: type[P], data: object, route: str) -> P:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise RetriableError(f"unexpected Discord response on {route}: {exc}") from exc
+
+
+def _http_error(route: str, exc: discord.HTTPException) -> Exception:
+    status = exc.status
+    if status == 429:  # without `Via` or with a text body: Cloudflare, not Discord's JSON limit
+        retry = exc.response.headers.get("Retry-After", "60")
+        return RetryAfterError(f"Discord 429 (edge) on {route}", _seconds(retry))
+    if status >= 500 or status == 408:
+        return RetriableError(f"Discord {status} on {route}")
+    return DiscordApiError(route, status, exc.code, exc.text or exc.response.reason or "")
+
+
+def _seconds(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        return 60.0
+
+
+def _embed(spec: EmbedSpec) -> discord.Embed:
+    embed = discord.Embed(
+        title=spec.title, url=spec.url, description=spec.description, color=spec.color
+    )
+    if spec.author:
+        embed.set_author(name=spec.author)
+    for f in spec.fields:
+        embed.add_field(name=f.name, value=f.value, inline=f.inline)
+    if spec.footer:
+        embed.set_footer(text=spec.footer)
+    return embed
+
+
+def allowed_mentions(user_ids: Sequence[int]) -> discord.AllowedMentions:
+    """Never @everyone, @here or roles; only the mapped users this message means to ping."""
+    users: list[discord.Object] | bool = [discord.Object(id=i) for i in user_ids] or False
+    return discord.AllowedMentions(everyone=False, roles=False, users=users, replied_user=False)
+
+
+class DiscordRestAdapter:
+    """`DiscordAdapter` over discord.py's HTTP client, logged in with a bot token."""
+
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+        self._channels: dict[int, ChannelInfo] = {}
+        self._record = _metrics_recorder()
+
+    @classmethod
+    async def login(cls, token: str, api_base: str) -> DiscordRestAdapter:
+        """Log in over REST (users/@me, applications/@me) against `api_base`; no gateway."""
+        Route.BASE = api_base.rstrip("/")
+        client = discord.Client(
+            intents=discord.Intents.none(), max_ratelimit_timeout=MAX_RATELIMIT_WAIT_S
+        )
+        adapter = cls(client)
+        try:
+            with adapter._translate("GET /users/@me"):
+                await client.login(token)
+        except BaseException:
+            await client.close()
+            raise
+        return adapter
+
+    async def close(self) -> None:
+        """Close discord.py's HTTP session."""
+        await self.client.close()
+
+    @contextmanager
+    def _translate(self, route: str) -> Iterator[None]:
+        status = 200
+        try:
+            yield
+        except discord.RateLimited as exc:
+            status = 429
+            raise RetryAfterError(f"Discord rate limit on {route}", exc.retry_after) from exc
+        except discord.HTTPException as exc:
+            status = exc.status
+            raise _http_error(route, exc) from exc
+        except discord.LoginFailure as exc:
+            status = 401
+            raise DiscordApiError(route, 401, 0, "invalid DISCORD_TOKEN") from exc
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            status = 0  # no HTTP answer
+            raise RetriableError(f"network error on {route}: {type(exc).__name__}") from exc
+        finally:
+            if self._record is not None:
+                self._record(route, status)
+
+    async def channel(self, channel_id: int) -> ChannelInfo:
+        """Return the channel's kind, guild and forum tags (cached per process)."""
+        if channel_id in self._channels:
+            return self._channels[channel_id]
+        route = "GET /channels/{id}"
+        with self._translate(route):
+            data = await self.client.http.get_channel(channel_id)
+        ch = _parse(_Channel, data, route)
+        tags = {t.name.casefold(): t.id for t in ch.available_tags}
+        info = ChannelInfo(ch.id, ch.guild_id, ch.type in FORUM_TYPES, tags)
+        self._channels[channel_id] = info
+        return info
+
+    async def create_thread(self, channel_id: int, name: str, auto_archive_min: int) -> ThreadInfo:
+        """Create a public thread (type 11, not the private default) in a text channel."""
+        route = "POST /channels/{id}/threads"
+        with self._translate(route):
+            data = await self.client.http.start_thread_without_message(
+                channel_id,
+                name=name,
+                auto_archive_duration=cast(Any, auto_archive_min),
+                type=PUBLIC_THREAD,
+            )
+        return _parse(_Channel, data, route).thread()
+
+    async def create_forum_post(
+        self,
+        channel_id: int,
+        name: str,
+        message: OutMessage,
+        auto_archive_min: int,
+        tags: Sequence[int],
+    ) -> ThreadInfo:
+        """Create a forum post whose first message is `message`, with `tags` applied."""
+        route = "POST /channels/{id}/threads (forum)"
+        channel_payload: dict[str, Any] = {
+            "name": name,
+            "auto_archive_duration": auto_archive_min,
+            "applied_tags": [str(t) for t in tags],
+        }
+        params = handle_message_parameters(
+            content=message.content or MISSING,
+            embeds=[_embed(e) for e in message.embeds],
+            allowed_mentions=allowed_mentions(message.mention_users),
+            channel_payload=channel_payload,
+        )
+        with self._translate(route):
+            data = await self.client.http.start_thread_in_forum(channel_id, params=params)
+        return _parse(_Channel, data, route).thread()
+
+    async def send(self, thread_id: int, message: OutMessage, nonce: str) -> int:
+        """Post with `nonce` and `enforce_nonce` (discord.py adds it whenever a nonce is given)."""
+        route = "POST /channels/{id}/messages"
+        params = handle_message_parameters(
+            content=message.content or MISSING,
+            embeds=[_embed(e) for e in message.embeds],
+            allowed_mentions=allowed_mentions(message.mention_users),
+            nonce=nonce,
+        )
+        with self._translate(route):
+            data = await self.client.http.send_message(thread_id, params=params)
+        return _parse(_Id, data, route).id
+
+    async def edit_thread(self, thread_id: int, edit: ThreadEdit) -> ThreadInfo:
+        """PATCH a thread; callers send `archived=False` with any edit of an archived thread."""
+        route = "PATCH /channels/{id}"
+        options: dict[str, Any] = {}
+        if edit.name is not None:
+            options["name"] = edit.name
+        if edit.archived is not None:
+            options["archived"] = edit.archived
+        if edit.locked is not None:
+            options["locked"] = edit.locked
+        if edit.applied_tags is not None:
+            options["applied_tags"] = [str(t) for t in edit.applied_tags]
+        with self._translate(route):
+            data = await self.client.http.edit_channel(thread_id, **options)
+        return _parse(_Channel, data, route).thread()
+
+    async def active_threads(self, channel: ChannelInfo) -> list[ThreadInfo]:
+        """Return the guild's active threads whose parent is `channel`."""
+        if channel.guild_id is None:
+            return []
+        route = "GET /guilds/{id}/threads/active"
+        with self._translate(route):
+            data = await self.client.http.get_active_threads(channel.guild_id)
+        page = _parse(_Page, data, route)
+        return [t.thread() for t in page.threads if t.parent_id == channel.id]
+
+    async def archived_threads(self, channel_id: int, max_pages: int) -> list[ThreadInfo]:
+        """Return public archived threads, newest first, paging by archive timestamp."""
+        route = "GET /channels/{id}/threads/archived/public"
+        found: list[ThreadInfo] = []
+        before: str | None = None
+        for _ in range(max_pages):
+            with self._translate(route):
+                data = await self.client.http.get_public_archived_threads(
+                    channel_id, before=cast(Any, before), limit=ARCHIVED_PAGE
+                )
+            page = _parse(_Page, data, route)
+            found.extend(t.thread() for t in page.threads)
+            stamps = [
+                t.thread_metadata.archive_timestamp for t in page.threads if t.thread_metadata
+            ]
+            if not page.has_more or not page.threads or not stamps[-1:] or stamps[-1] is None:
+                break
+            before = stamps[-1]
+        return found

@@ -1,0 +1,213 @@
+"""What prbot says on Discord: thread names and messages, cut to Discord's limits, no I/O.
+
+Limits: https://discord.com/developers/docs/resources/message#embed-object-embed-limits and
+https://discord.com/developers/docs/resources/channel#channel-object (names 1-100 chars).
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.discord import EmbedField, EmbedSpec, OutMessage
+from bot.github import Subject
+
+NAME_MAX = 100
+CONTENT_MAX = 2000
+TITLE_MAX = 256
+DESCRIPTION_MAX = 4096
+FIELD_VALUE_MAX = 1024
+EMBED_TOTAL_MAX = 6000
+ELLIPSIS = "…"
+
+OPEN, DRAFT, MERGED, CLOSED = 0x2EA043, 0x8B949E, 0x8250DF, 0xCF222E
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+_SPACES = re.compile(r"\s+")
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_FENCE = "```"
+
+
+def _clean(text: str) -> str:
+    return _SPACES.sub(" ", _CONTROL.sub(" ", text))
+
+
+def clip(text: str, limit: int) -> str:
+    """Cut `text` to `limit` characters, ending with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + ELLIPSIS
+
+
+def effective_template(template: str, shared: bool) -> str:
+    """Put the repository name in front when the channel receives several repositories."""
+    if shared and "{repo}" not in template and "{full_name}" not in template:
+        return "{repo}" + template
+    return template
+
+
+def _format(template: str, repo: str, number: int, title: str) -> str:
+    owner, _, name = repo.rpartition("/")
+    return template.format(number=number, title=title, repo=name, owner=owner, full_name=repo)
+
+
+def check_template(template: str) -> None:
+    """Raise ValueError when the thread name template uses an unknown placeholder."""
+    try:
+        _format(template, "owner/repo", 1, "title")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(f"bad THREAD_NAME_TEMPLATE {template!r}: {exc!r}") from exc
+
+
+def thread_name(template: str, repo: str, number: int, title: str) -> str:
+    """Return the thread name: the template filled in, one line, 1-100 chars."""
+    name = _clean(_format(template, repo, number, _clean(title))).strip()
+    return clip(name, NAME_MAX) or f"#{number}"
+
+
+def thread_prefix(template: str, repo: str, number: int) -> str:
+    """Return the fixed start of this PR's thread names (`#80 `), used to re-adopt a thread."""
+    head, found, _ = template.partition("{title}")
+    return _clean(_format(head if found else template, repo, number, "")).lstrip()
+
+
+def has_prefix(name: str, prefix: str) -> bool:
+    """Tell whether a thread name belongs to the PR of `prefix`: `#80 ` never matches `#805 x`."""
+    return name.startswith(prefix) or name == prefix.rstrip()
+
+
+def clip_markdown(text: str, limit: int, url: str) -> str:
+    """Cut Markdown cleanly (paragraph, line or word; fences closed) with a link to the rest."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    more = f"\n\n{ELLIPSIS} [continued on GitHub]({url})"
+    if len(more) > limit // 2:
+        more = f"\n\n{ELLIPSIS} (continued on GitHub)"
+    budget = max(0, limit - len(more) - len(_FENCE) - 1)
+    cut = text[:budget]
+    for sep in ("\n\n", "\n", " "):
+        at = cut.rfind(sep)
+        if at >= budget // 2:
+            cut = cut[:at]
+            break
+    cut = cut.rstrip()
+    if cut.count(_FENCE) % 2:
+        cut += "\n" + _FENCE
+    return cut + more
+
+
+def body_text(body: str | None) -> str:
+    """Return a GitHub body without its HTML comments (PR template hints)."""
+    return _HTML_COMMENT.sub("", (body or "").replace("\r\n", "\n")).strip()
+
+
+def _message(content: str, *embeds: EmbedSpec, ping: int | None = None) -> OutMessage:
+    mentions = (ping,) if ping is not None else ()
+    return OutMessage(clip(content, CONTENT_MAX), tuple(embeds), mentions)
+
+
+def _mention(login: str, user_id: int | None) -> str:
+    return f"<@{user_id}> (**{login}**)" if user_id is not None else f"**{login}**"
+
+
+def _status(subject: Subject) -> tuple[str, int]:
+    return ("Draft", DRAFT) if subject.draft else ("Open", OPEN)
+
+
+def intro(subject: Subject) -> OutMessage:
+    """Return the first message of a thread: the PR as an embed with its description."""
+    title = clip(f"#{subject.number} {_clean(subject.title)}", TITLE_MAX)
+    fields: list[EmbedField] = []
+    if subject.base and subject.head:
+        branches = clip(f"`{subject.base}` ← `{subject.head}`", FIELD_VALUE_MAX)
+        fields.append(EmbedField("Branches", branches, inline=True))
+    if subject.labels:
+        labels = clip(", ".join(subject.labels), FIELD_VALUE_MAX)
+        fields.append(EmbedField("Labels", labels, inline=True))
+    status, color = _status(subject)
+    if subject.draft is not None:
+        fields.append(EmbedField("Status", status, inline=True))
+    used = len(title) + len(subject.author.login) + sum(len(f.name) + len(f.value) for f in fields)
+    room = min(DESCRIPTION_MAX, EMBED_TOTAL_MAX - used)
+    description = clip_markdown(body_text(subject.body), room, subject.url) or None
+    embed = EmbedSpec(title, subject.url, description, subject.author.login, tuple(fields), color)
+    return _message("", embed)
+
+
+def comment(login: str, body: str | None, url: str, where: str | None = None) -> OutMessage:
+    """Return a PR comment (or a review comment on `where`, such as `README.md` line 3)."""
+    title = clip(f"💬 {login} commented" + (f" on {where}" if where else ""), TITLE_MAX)
+    text = clip_markdown(body_text(body), DESCRIPTION_MAX, url) or None
+    return _message("", EmbedSpec(title, url, text, login))
+
+
+def review_location(path: str | None, line: int | None) -> str | None:
+    """Return where a review comment sits: `path` line N, or None."""
+    if not path:
+        return None
+    return f"{path} line {line}" if line else path
+
+
+_REVIEW_WORDS = {
+    "approved": ("✅", "approved"),
+    "changes_requested": ("🔁", "requested changes"),
+    "commented": ("💬", "reviewed"),
+}
+
+
+def review(
+    state: str, reviewer: str, body: str | None, url: str, author: str, author_id: int | None
+) -> OutMessage:
+    """Return a submitted review; the mapped author is pinged on approved / changes requested."""
+    emoji, words = _REVIEW_WORDS.get(state, ("💬", "reviewed"))
+    ping = author_id if state in ("approved", "changes_requested") else None
+    to = f" — {_mention(author, ping)}" if ping is not None else ""
+    content = f"{emoji} **{reviewer}** {words} ([review](<{url}>)){to}"
+    text = clip_markdown(body_text(body), DESCRIPTION_MAX, url)
+    embeds = (EmbedSpec(description=text, url=url),) if text else ()
+    return _message(content, *embeds, ping=ping)
+
+
+def review_dismissed(reviewer: str, by: str, url: str) -> OutMessage:
+    """Return a dismissed review (never shown as changes requested)."""
+    return _message(f"🚫 Review by **{reviewer}** dismissed by **{by}** ([review](<{url}>))")
+
+
+def review_requested(
+    by: str, reviewer: str | None, team: str | None, reviewer_id: int | None
+) -> OutMessage:
+    """Return a review request naming the reviewer (pinged when mapped) or the team."""
+    who = _mention(reviewer, reviewer_id) if reviewer else f"team **{team or '?'}**"
+    return _message(f"👀 **{by}** requested a review from {who}", ping=reviewer_id)
+
+
+def draft(by: str) -> OutMessage:
+    """Return the message for a PR turned back into a draft."""
+    return _message(f"📝 **{by}** marked this pull request as a draft")
+
+
+def ready(by: str) -> OutMessage:
+    """Return the message for a draft marked ready for review."""
+    return _message(f"🚀 **{by}** marked this pull request as ready for review")
+
+
+def closed(merged: bool, by: str) -> OutMessage:
+    """Return "merged by X" or "closed by X"."""
+    return _message(f"🟣 Merged by **{by}**" if merged else f"🔴 Closed by **{by}**")
+
+
+def reopened(by: str) -> OutMessage:
+    """Return the message for a reopened PR."""
+    return _message(f"🟢 Reopened by **{by}**")
+
+
+def new_commits(by: str, count: int | None, url: str) -> OutMessage:
+    """Return "N new commits" (or "new commits" when the count is unknown)."""
+    what = f"{count} new commit{'s' if count != 1 else ''}" if count else "new commits"
+    return _message(f"⬆️ **{by}** pushed {what} ([changes](<{url}/files>))")
+
+
+def failure_alert(function_id: str, run_id: str, error: str) -> OutMessage:
+    """Return a short alert about a failed run."""
+    text = f"⚠️ prbot run failed: `{function_id}` run `{run_id}`: {_clean(error)}"
+    return _message(text)

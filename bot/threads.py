@@ -1,0 +1,424 @@
+"""A PR's thread: routing, filters, the PR→thread mapping, and find-or-create inside one step.
+
+Each public `Threads` method is meant to run as ONE durable step: it reads the mapping from the
+store, re-finds or re-creates the thread when the mapping is gone, and writes back what it changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import TypedDict, cast
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from bot import render
+from bot.deps import APPLIED_TAGS_MAX, Deps, name_template, route, tag_names
+from bot.discord import (
+    THREAD_ARCHIVED,
+    UNKNOWN_CHANNEL,
+    ChannelInfo,
+    DiscordApiError,
+    OutMessage,
+    ThreadEdit,
+    ThreadInfo,
+)
+from bot.github import Subject, pr_key
+from bot.runtime import Context, RetriableError, Store
+
+log = logging.getLogger(__name__)
+
+ARCHIVED_PAGES = 10
+LOCK_TTL_MS = 60_000
+_WARNED: set[tuple[int, str]] = set()  # (forum, tag name) already warned about in this process
+UNLOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class ThreadRecord(BaseModel):
+    """What the store keeps about a PR's thread (a Redis hash under `data:thread:<pr key>`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    thread_id: int
+    channel_id: int
+    forum: bool = False
+    name: str = ""
+    archived: bool = False
+    locked: bool = False
+    intro: bool = True
+    state: str = "open"
+    review: str | None = None
+    tags: tuple[int, ...] = ()
+    title: str | None = None  # the latest title seen: what the rename function applies
+
+
+def _encode(value: object) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, tuple | list):
+        return ",".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+class ThreadStore:
+    """The PR key -> thread mapping; field-wise writes so concurrent functions never clobber."""
+
+    def __init__(self, store: Store) -> None:
+        self.redis = store.redis
+        self.keys = store.keys
+        self._unlock = store.redis.register_script(UNLOCK)
+
+    def _key(self, pr: str) -> str:
+        return self.keys.data("thread", pr)
+
+    async def get(self, pr: str) -> ThreadRecord | None:
+        """Return the record, or None when missing or partial."""
+        raw = cast(dict[str, str], await self.redis.hgetall(self._key(pr)))
+        if "thread_id" not in raw:
+            return None
+        data: dict[str, object] = {k: v for k, v in raw.items() if v != ""}
+        data["tags"] = [int(t) for t in raw.get("tags", "").split(",") if t]
+        try:
+            return ThreadRecord.model_validate(data)
+        except ValidationError:
+            return None
+
+    async def put(self, pr: str, record: ThreadRecord) -> None:
+        """Write a whole record (keeping a wanted title already stored)."""
+        fields = record.model_dump(exclude={"title"} if record.title is None else set())
+        await self.update(pr, **fields)
+
+    async def update(self, pr: str, **fields: object) -> None:
+        """Write some fields of the record."""
+        await self.redis.hset(self._key(pr), mapping={k: _encode(v) for k, v in fields.items()})
+
+    async def forget(self, pr: str) -> None:
+        """Drop the mapping (the thread is gone)."""
+        await self.redis.delete(self._key(pr))
+
+    async def swap(self, pr: str, field: str, value: str) -> str | None:
+        """Set one field, returning its previous value (callers are serialized per PR)."""
+        previous = cast(str | None, await self.redis.hget(self._key(pr), field))
+        await self.redis.hset(self._key(pr), field, value)
+        return previous
+
+    async def lock(self, pr: str, token: str, ttl_ms: int) -> bool:
+        """Take the PR's find-or-create lock (SET NX PX); False if another run holds it."""
+        return bool(await self.redis.set(self.keys.data("lock", pr), token, nx=True, px=ttl_ms))
+
+    async def unlock(self, pr: str, token: str) -> None:
+        """Release the lock if it is still ours (compare-and-delete in one script)."""
+        await self._unlock(keys=[self.keys.data("lock", pr)], args=[token])
+
+    async def field(self, pr: str, name: str) -> str | None:
+        """Return one field of the PR's hash (such as the latest `title` seen), if set."""
+        value = cast(str | None, await self.redis.hget(self._key(pr), name))
+        return value or None
+
+
+class Ensured(TypedDict):
+    """The result of the find-or-create step."""
+
+    thread_id: int
+    created: bool
+
+
+class Threads:
+    """PR threads on Discord, their mapping in the store; every method is one step's work."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.settings = deps.settings
+        self.discord = deps.discord
+        self.records = ThreadStore(deps.store)
+
+    async def find(self, repo: str, number: int) -> ThreadRecord | None:
+        """Return the PR's thread from the mapping, or re-adopt it from the channel by prefix."""
+        key = pr_key(repo, number)
+        record = await self.records.get(key)
+        if record is not None:
+            return record
+        channel_id = route(self.settings, repo)
+        if channel_id is None:
+            return None
+        channel = await self.discord.channel(channel_id)
+        prefix = render.thread_prefix(name_template(self.settings, channel_id), repo, number)
+        thread = await self._search(channel, prefix)
+        if thread is None:
+            return None
+        record = ThreadRecord(
+            thread_id=thread.id,
+            channel_id=channel.id,
+            forum=channel.forum,
+            name=thread.name,
+            archived=thread.archived,
+            locked=thread.locked,
+            tags=thread.applied_tags,
+            # A forum post starts with its intro; an empty text thread still needs one (its
+            # creation was cut short after Discord made it).
+            intro=channel.forum or thread.messages_sent > 0,
+        )
+        await self.records.put(key, record)
+        log.info("re-adopted thread %s for %s", thread.id, key)
+        return record
+
+    async def _search(self, channel: ChannelInfo, prefix: str) -> ThreadInfo | None:
+        for thread in await self.discord.active_threads(channel):
+            if render.has_prefix(thread.name, prefix):
+                return thread
+        for thread in await self.discord.archived_threads(channel.id, ARCHIVED_PAGES):
+            if render.has_prefix(thread.name, prefix):
+                return thread
+        return None
+
+    async def ensure(self, subject: Subject, create: bool, intro_nonce: str) -> Ensured | None:
+        """Find the PR's thread, or create it (with its intro) when `create`; None: no thread."""
+        record = await self.records.get(subject.key)
+        if record is not None and record.intro:
+            return Ensured(thread_id=record.thread_id, created=False)  # steady state: no lock
+        # Find-or-create under a per-PR lock, so runs of different functions (or processes)
+        # never make two threads or two intros; a run that finds it held retries shortly.
+        token = uuid.uuid4().hex
+        if not await self.records.lock(subject.key, token, LOCK_TTL_MS):
+            raise RetriableError(f"{subject.key}: another run is finding or creating its thread")
+        try:
+            return await self._ensure(subject, create, intro_nonce)
+        finally:
+            await self.records.unlock(subject.key, token)
+
+    async def _ensure(self, subject: Subject, create: bool, intro_nonce: str) -> Ensured | None:
+        record = await self.find(subject.repo, subject.number)
+        created = False
+        if record is None:
+            if not create:
+                return None
+            record = await self._create(subject)
+            if record is None:
+                return None
+            created = True
+        if not record.intro:
+            await self.discord.send(record.thread_id, render.intro(subject), intro_nonce)
+            await self.records.update(subject.key, intro=True)
+        return Ensured(thread_id=record.thread_id, created=created)
+
+    async def _create(self, subject: Subject) -> ThreadRecord | None:
+        channel_id = route(self.settings, subject.repo)
+        if channel_id is None:
+            log.warning("no channel for %s: set DISCORD_CHANNEL_ID or REPO_CHANNELS", subject.repo)
+            return None
+        channel = await self.discord.channel(channel_id)
+        template = name_template(self.settings, channel_id)
+        name = render.thread_name(template, subject.repo, subject.number, subject.title)
+        state = "draft" if subject.draft else "open"
+        minutes = self.settings.thread_auto_archive_minutes
+        if channel.forum:
+            tags = self._tags(channel, (), state, None)
+            intro = render.intro(subject)
+            thread = await self.discord.create_forum_post(channel.id, name, intro, minutes, tags)
+        else:
+            thread = await self.discord.create_thread(channel.id, name, minutes)
+        prefix = render.thread_prefix(template, subject.repo, subject.number)
+        await self._retire_duplicates(channel, prefix, thread.id)
+        record = ThreadRecord(
+            thread_id=thread.id,
+            channel_id=channel.id,
+            forum=channel.forum,
+            name=thread.name,
+            state=state,
+            tags=thread.applied_tags,
+            intro=channel.forum,  # a forum post's first message is the intro
+            title=subject.title,
+        )
+        await self.records.put(subject.key, record)
+        log.info("created thread %s for %s in channel %s", thread.id, subject.key, channel.id)
+        return record
+
+    async def _retire_duplicates(self, channel: ChannelInfo, prefix: str, keep: int) -> None:
+        # discord.py retries a 500/502/504 itself; if Discord had made the thread before failing,
+        # that retry made a second one. We searched before creating, so any other active thread
+        # with this prefix is such a twin: rename it out of the prefix and archive it.
+        for thread in await self.discord.active_threads(channel):
+            if thread.id != keep and render.has_prefix(thread.name, prefix):
+                log.warning("retiring duplicate thread %s (kept %s)", thread.id, keep)
+                name = render.clip(f"duplicate {thread.name}", render.NAME_MAX)
+                edit = ThreadEdit(name=name, archived=True, locked=True)
+                await self.discord.edit_thread(thread.id, edit)
+
+    async def _require(self, subject: Subject, nonce: str) -> ThreadRecord:
+        await self.ensure(subject, True, nonce + "i")
+        record = await self.records.get(subject.key)
+        if record is None:
+            raise DiscordApiError("find-or-create", 404, UNKNOWN_CHANNEL, "no thread for the PR")
+        return record
+
+    async def post(self, subject: Subject, message: OutMessage, nonce: str) -> int:
+        """Post `message` in the PR's thread with `nonce`; return the message id."""
+        record = await self._require(subject, nonce)
+        try:
+            return await self._send(subject.key, record, message, nonce)
+        except DiscordApiError as exc:
+            if exc.code == UNKNOWN_CHANNEL:  # the thread was deleted: make a new one
+                log.warning("thread %s of %s is gone; recreating", record.thread_id, subject.key)
+                await self.records.forget(subject.key)
+                record = await self._require(subject, nonce)
+                return await self._send(subject.key, record, message, nonce)
+            if exc.code == THREAD_ARCHIVED:  # archived and locked: reopen it to post
+                await self._patch(subject.key, record, ThreadEdit(archived=False))
+                return await self._send(subject.key, record, message, nonce)
+            raise
+
+    async def _send(self, key: str, record: ThreadRecord, message: OutMessage, nonce: str) -> int:
+        message_id = await self.discord.send(record.thread_id, message, nonce)
+        if record.archived and not record.locked:  # posting unarchived it
+            await self.records.update(key, archived=False)
+        return message_id
+
+    async def set_state(
+        self,
+        subject: Subject,
+        state: str | None = None,
+        review: str | None = None,
+        archive: bool | None = None,
+    ) -> bool:
+        """Apply the PR status: forum tags, archive/unarchive (and lock on close); True if sent."""
+        record = await self.find(subject.repo, subject.number)
+        if record is None:
+            return False
+        new_state = state or record.state
+        new_review = record.review if review is None else (review or None)
+        edit = ThreadEdit()
+        if record.forum:
+            channel = await self.discord.channel(record.channel_id)
+            tags = self._tags(channel, record.tags, new_state, new_review)
+            if tags != record.tags:
+                edit = ThreadEdit(applied_tags=tags)
+        if archive is not None and archive != record.archived:
+            lock = self.settings.lock_on_close if archive else False
+            locked = lock if lock != record.locked else None
+            edit = ThreadEdit(archived=archive, locked=locked, applied_tags=edit.applied_tags)
+        await self.records.update(subject.key, state=new_state, review=new_review or "")
+        if edit == ThreadEdit():
+            return False
+        await self._patch(subject.key, record, edit)
+        return True
+
+    async def set_review(self, subject: Subject, reviewer: str, verdict: str | None) -> bool:
+        """Record a reviewer's verdict (None: dismissed); tag the post with the overall one."""
+        stored = await self.records.field(subject.key, "verdicts") or ""
+        verdicts = dict(p.split("=", 1) for p in stored.split(",") if "=" in p)
+        if verdict:
+            verdicts[reviewer] = verdict
+        else:
+            verdicts.pop(reviewer, None)
+        await self.records.update(subject.key, verdicts=[f"{k}={v}" for k, v in verdicts.items()])
+        # Changes requested by anyone outweigh approvals; a dismissal only removes its own.
+        values = set(verdicts.values())
+        overall = next((v for v in ("changes_requested", "approved") if v in values), "")
+        return await self.set_state(subject, review=overall)
+
+    async def _patch(self, key: str, record: ThreadRecord, edit: ThreadEdit) -> ThreadInfo:
+        # Any PATCH of an archived thread must say `archived: false` in the same request.
+        if record.archived and edit.archived is None:
+            edit = ThreadEdit(edit.name, False, edit.locked, edit.applied_tags)
+        try:
+            thread = await self.discord.edit_thread(record.thread_id, edit)
+        except DiscordApiError as exc:
+            if exc.code != THREAD_ARCHIVED:
+                raise
+            # Archived behind our back (auto-archive): unarchive, then apply the edit.
+            await self.discord.edit_thread(record.thread_id, ThreadEdit(archived=False))
+            thread = await self.discord.edit_thread(record.thread_id, edit)
+        await self.records.update(
+            key,
+            name=thread.name,
+            archived=thread.archived,
+            locked=thread.locked,
+            tags=thread.applied_tags,
+        )
+        return thread
+
+    def _tags(
+        self, channel: ChannelInfo, current: tuple[int, ...], state: str, review: str | None
+    ) -> tuple[int, ...]:
+        names = tag_names(self.settings)
+        status_ids = {channel.tags.get(n.casefold()) for n in names.values()}
+        wanted: list[int] = []
+        for key in (state, review):
+            name = names.get(key) if key else None
+            if name is None:
+                continue
+            tag = channel.tags.get(name.casefold())
+            if tag is None:
+                self.warn_missing_tag(channel.id, name)
+            else:
+                wanted.append(tag)
+        kept = [t for t in current if t not in status_ids]
+        return tuple(wanted + kept)[:APPLIED_TAGS_MAX]
+
+    def warn_missing_tag(self, channel_id: int, name: str) -> None:
+        """Warn once per process that a forum lacks a status tag (prbot works without it)."""
+        if (channel_id, name) not in _WARNED:
+            _WARNED.add((channel_id, name))
+            log.warning(
+                "forum channel %s has no tag named %r; working without it", channel_id, name
+            )
+
+    async def want_title(self, key: str, title: str) -> None:
+        """Remember the latest title of the PR: the rename function applies only that one."""
+        await self.records.update(key, title=title)
+
+    async def apply_title(self, repo: str, number: int) -> str:
+        """Rename the thread to the latest wanted title; say renamed, unchanged or no thread."""
+        key = pr_key(repo, number)
+        title = await self.records.field(key, "title")
+        record = await self.find(repo, number)
+        if record is None or not title:
+            return "no thread" if record is None else "unchanged"
+        template = name_template(self.settings, record.channel_id)
+        name = render.thread_name(template, repo, number, title)
+        if name == record.name:
+            return "unchanged"
+        if not record.archived:
+            await self._patch(key, record, ThreadEdit(name=name))
+            return "renamed"
+        # A closed PR's thread: rename (which must unarchive it), then archive it again.
+        await self._patch(key, record, ThreadEdit(name=name, archived=False))
+        await self.discord.edit_thread(record.thread_id, ThreadEdit(archived=True))
+        await self.records.update(key, archived=True)
+        return "renamed"
+
+    async def count_commits(self, key: str, total: int | None) -> int | None:
+        """Remember the PR's commit count; return how many are new since the last one seen."""
+        if total is None:
+            return None
+        previous = await self.records.swap(key, "commits", str(total))
+        if previous is None or not previous.isdigit() or total <= int(previous):
+            return None
+        return total - int(previous)
+
+    async def check_forum_tags(self) -> None:
+        """Warn at start about status tags missing from routed forum channels."""
+        channels = {route(self.settings, r) for r in self.settings.repo_channels}
+        channels.add(self.settings.discord_channel_id)
+        for channel_id in sorted(c for c in channels if c is not None):
+            channel = await self.discord.channel(channel_id)
+            if channel.forum:
+                for name in tag_names(self.settings).values():
+                    if name.casefold() not in channel.tags:
+                        self.warn_missing_tag(channel_id, name)
+
+
+async def ensure_step(
+    ctx: Context, threads: Threads, subject: Subject, create: bool
+) -> Ensured | None:
+    """Run find-or-create as the step `thread` (its intro nonce from the step `intro`)."""
+    return await ctx.step.run("thread", threads.ensure, subject, create, ctx.step.nonce("intro"))
+
+
+async def post_step(
+    ctx: Context, threads: Threads, step_id: str, subject: Subject, message: OutMessage
+) -> int:
+    """Post `message` as the step `step_id`, with that step's nonce."""
+    return await ctx.step.run(step_id, threads.post, subject, message, ctx.step.nonce(step_id))

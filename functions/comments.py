@@ -1,0 +1,59 @@
+"""Comments: PR conversation comments and review comments on a line, posted in the PR's thread."""
+
+from __future__ import annotations
+
+from bot import render
+from bot.deps import Deps, skip_reason
+from bot.github import (
+    IssueCommentEvent,
+    ReviewCommentEvent,
+    is_pr_comment,
+    parse,
+    pr_key_of_event,
+    subject_of_issue,
+    subject_of_pr,
+)
+from bot.runtime import Context, Function, Trigger, function
+from bot.threads import Threads, ensure_step, post_step
+
+COMMENTS_ID = "pr-comments"
+REVIEW_COMMENTS_ID = "pr-review-comments"
+
+
+def build(deps: Deps, threads: Threads) -> list[Function]:
+    """Return the functions for PR comments and review comments."""
+
+    # A comment is on a PR only when `issue.pull_request` exists: plain issues match no function.
+    on_pr = Trigger("github/issue_comment.created", when=is_pr_comment)
+
+    @function(COMMENTS_ID, on_pr, concurrency_key=pr_key_of_event)
+    async def comments(ctx: Context) -> str:
+        event = parse(IssueCommentEvent, ctx.event.data)
+        subject = subject_of_issue(event.repository, event.issue)
+        create = skip_reason(deps.settings, subject) is None
+        if await ensure_step(ctx, threads, subject, create) is None:
+            return "no thread"
+        c = event.comment
+        await post_step(
+            ctx, threads, "message", subject, render.comment(c.user.login, c.body, c.html_url)
+        )
+        return "posted"
+
+    @function(
+        REVIEW_COMMENTS_ID,
+        "github/pull_request_review_comment.created",
+        concurrency_key=pr_key_of_event,
+    )
+    async def review_comments(ctx: Context) -> str:
+        event = parse(ReviewCommentEvent, ctx.event.data)
+        subject = subject_of_pr(event.repository, event.pull_request)
+        create = skip_reason(deps.settings, subject) is None
+        if await ensure_step(ctx, threads, subject, create) is None:
+            return "no thread"
+        c = event.comment
+        where = render.review_location(c.path, c.line or c.original_line)
+        message = render.comment(c.user.login, c.body, c.html_url, where)
+        await post_step(ctx, threads, "message", subject, message)
+        return "posted"
+
+    return [comments, review_comments]

@@ -1,0 +1,45 @@
+"""Failures: log every failed run and, when DISCORD_ALERT_CHANNEL_ID is set, post an alert."""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import BaseModel, ConfigDict
+
+from bot import render
+from bot.deps import Deps
+from bot.github import parse
+from bot.runtime import FUNCTION_FAILED, Context, Function, function
+
+log = logging.getLogger(__name__)
+
+FUNCTION_ID = "failure-alerts"
+
+
+class FailedEvent(BaseModel):
+    """The data of a `prbot/function.failed` event."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    function_id: str
+    run_id: str
+    error: str = ""
+
+
+def build(deps: Deps) -> Function:
+    """Return the failure function on `prbot/function.failed`."""
+
+    @function(FUNCTION_ID, FUNCTION_FAILED, retries=2)
+    async def failures(ctx: Context) -> str:
+        failed = parse(FailedEvent, ctx.event.data)
+        log.error(
+            "function %s failed (run %s): %s", failed.function_id, failed.run_id, failed.error
+        )
+        channel_id = deps.settings.discord_alert_channel_id
+        if channel_id is None:
+            return "logged"
+        message = render.failure_alert(failed.function_id, failed.run_id, failed.error)
+        await ctx.step.run("alert", deps.discord.send, channel_id, message, ctx.step.nonce("alert"))
+        return "alerted"
+
+    return failures
