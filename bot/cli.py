@@ -18,6 +18,32 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--env-file", type=Path, default=Path(".env"), help="dotenv file to read")
     sub = parser.add_subparsers(dest="command", required=True)
 
+    serve = sub.add_parser("serve", help="run the webhook receiver and/or workers")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument(
+        "--role",
+        choices=["all", "web", "worker"],
+        default="all",
+        help="all: receiver + workers (default); web or worker to scale apart",
+    )
+
+    replay = sub.add_parser(
+        "replay", help="replay recorded deliveries (fixtures or the live store)"
+    )
+    replay.add_argument("paths", nargs="*", type=Path, help="fixture files or scenario folders")
+    replay.add_argument("--target", help="POST signed deliveries to this URL instead")
+    replay.add_argument("--secret", help="webhook secret to sign with (with --target)")
+    replay.add_argument("--last", type=int, help="re-run the last N recorded deliveries")
+    replay.add_argument("--delivery", action="append", default=[], help="re-run this delivery")
+
+    events = sub.add_parser("events", help="list recorded deliveries, or `events export ID...`")
+    events.add_argument("action", nargs="?", choices=["export"], help="export as fixtures")
+    events.add_argument("ids", nargs="*", help="delivery ids to export")
+    events.add_argument("--last", type=int, default=20, help="how many (default 20)")
+    events.add_argument("--event", help="only this event name (wildcards allowed)")
+    events.add_argument("--out", type=Path, help="folder to export into")
+
     runs = sub.add_parser("runs", help="list runs, or `runs show RUN_ID` for one run's steps")
     runs.add_argument("action", nargs="?", choices=["show"], help="show one run")
     runs.add_argument("run_id", nargs="?", help="the run to show")
@@ -39,9 +65,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"prbot: invalid settings:\n{exc}", file=sys.stderr)
         return 2
+    if args.command == "serve":
+        from bot.commands.serve import serve_command
+
+        return asyncio.run(serve_command(settings, args.host, args.port, args.role))
+    if args.command == "replay":
+        return asyncio.run(_replay(settings, args))
+    if args.command == "events":
+        return asyncio.run(_events(settings, args))
     if args.command == "runs":
         from bot.commands.runs import runs_command
 
         return asyncio.run(runs_command(settings, args.action, args.run_id, args.failed,
                                         args.function_id, args.limit))  # fmt: skip
     return 2
+
+
+async def _replay(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.commands import replay
+
+    if args.target:
+        if not args.secret:
+            print("prbot: --target needs --secret (deliveries are signed)", file=sys.stderr)
+            return 2
+        return await replay.replay_remote(args.paths, args.target, args.secret)
+    if args.last or args.delivery:
+        return await replay.replay_stored(settings, args.last, args.delivery)
+    return await replay.replay_local(settings, args.paths)
+
+
+async def _events(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.commands import events
+
+    if args.action == "export":
+        if not args.ids or args.out is None:
+            print("prbot: usage: prbot events export ID... --out DIR", file=sys.stderr)
+            return 2
+        return await events.export_command(settings, args.ids, args.out)
+    return await events.list_command(settings, args.last, args.event)

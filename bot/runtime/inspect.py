@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from bot.runtime.events import Event
 from bot.runtime.store import Store
 
 
@@ -147,3 +149,69 @@ def _timeline_row(entry: dict[str, Any], start_ms: int) -> list[str]:
         f"{duration:.1f} ms" if isinstance(duration, int | float) else "",
         detail,
     ]
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """A recorded event (for GitHub: a delivery) with the headers kept beside it."""
+
+    event: Event
+    meta: dict[str, str]
+    received_ms: int
+
+
+async def get_event(store: Store, event_id: str) -> StoredEvent | None:
+    """Return one recorded event, or None when unknown or expired."""
+    raw = cast(str | None, await store.redis.get(store.keys.event(event_id)))
+    score = await store.redis.zscore(store.keys.events, event_id)
+    return _stored(raw, score) if raw else None
+
+
+def _stored(raw: str, score: float | None) -> StoredEvent:
+    record = json.loads(raw)
+    event = Event.model_validate(record["event"])
+    received = int(score) if score is not None else event.ts
+    return StoredEvent(event, {str(k): str(v) for k, v in record.get("meta", {}).items()}, received)
+
+
+async def list_events(store: Store, limit: int = 20, name: str | None = None) -> list[StoredEvent]:
+    """Return the newest recorded events first, optionally only those named `name`."""
+    out: list[StoredEvent] = []
+    start, page = 0, max(limit, 100)
+    while len(out) < limit:
+        rows = cast(
+            list[tuple[str, float]],
+            await store.redis.zrevrange(store.keys.events, start, start + page - 1, True),
+        )
+        if not rows:
+            break
+        async with store.redis.pipeline(transaction=False) as pipe:
+            for event_id, _ in rows:
+                pipe.get(store.keys.event(event_id))
+            raws: list[str | None] = await pipe.execute()
+        for (_, score), raw in zip(rows, raws, strict=True):
+            if raw:
+                stored = _stored(raw, score)
+                if name is None or fnmatch.fnmatchcase(stored.event.name, name):
+                    out.append(stored)
+        start += page
+    return out[:limit]
+
+
+def format_events(events: list[StoredEvent], now_ms: int) -> str:
+    """Return the `prbot events` table."""
+    rows = [
+        [e.event.id, e.event.name, _subject(e.event), age(now_ms - e.received_ms)] for e in events
+    ]
+    return table(["ID", "EVENT", "SUBJECT", "AGE"], rows)
+
+
+def _subject(event: Event) -> str:
+    # A short "owner/repo#N" for GitHub payloads; whatever is there, never the body.
+    repo = event.data.get("repository")
+    name = repo.get("full_name", "") if isinstance(repo, dict) else ""
+    for key in ("pull_request", "issue"):
+        item = event.data.get(key)
+        if isinstance(item, dict) and "number" in item:
+            return f"{name}#{item['number']}"
+    return str(name)

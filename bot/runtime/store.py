@@ -253,6 +253,12 @@ class Store:
             )
         return [str(x) for x in lost]
 
+    async def next_due_ms(self) -> int | None:
+        """Return when the earliest scheduled key is due (or its lease ends), None when idle."""
+        with translate_errors():
+            head = await self.redis.zrange(self.keys.sched, 0, 0, withscores=True)
+        return int(head[0][1]) if head else None
+
     @asynccontextmanager
     async def wake_messages(self) -> AsyncIterator[AsyncIterator[object]]:
         """Subscribe to the wake channel; yields an iterator of messages."""

@@ -1,0 +1,157 @@
+"""`prbot replay`: recorded deliveries through the production path, locally or against a server."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+from dotenv import dotenv_values
+
+from bot.fixtures import FixtureError, load_deliveries
+from bot.replay import (
+    LocalReplay,
+    clock_for,
+    default_scenario,
+    embedded_runtime_store,
+    replay_event,
+    replay_settings,
+)
+from bot.runtime import Runtime, Store, SystemClock
+from bot.runtime.inspect import get_event, list_events
+from bot.settings import Settings, load_settings
+
+SCENARIO_ENV = "scenario.env"
+FORUM_KEY = "REPLAY_FORUM_CHANNELS"
+
+
+def scenario_overrides(paths: Sequence[Path]) -> dict[str, str]:
+    """Return settings a scenario folder asks for in its `scenario.env` (forum routing, say)."""
+    out: dict[str, str] = {}
+    for path in paths:
+        env = path / SCENARIO_ENV
+        if path.is_dir() and env.is_file():
+            out.update({k: v for k, v in dotenv_values(env).items() if v is not None})
+    return out
+
+
+async def replay_local(settings: Settings, paths: Sequence[Path]) -> int:
+    """Replay files or scenario folders in process; non-zero when a run failed."""
+    from bot.deps import Deps
+    from bot.discord import open_adapter
+    from bot.discord.dryrun import DryRunAdapter
+    from functions import build_functions
+
+    paths = list(paths) or default_scenario()
+    try:
+        recorded = load_deliveries(paths)
+    except FixtureError as exc:
+        print(f"prbot: {exc}", file=sys.stderr)
+        return 2
+    overrides = scenario_overrides(paths)
+    forums = [int(c) for c in overrides.pop(FORUM_KEY, "").split(",") if c.strip()]
+    base = settings.model_dump(by_alias=True, exclude_none=True, mode="json")
+    settings = replay_settings(load_settings({**_flatten(base), **overrides}))
+    dry_run = settings.discord_token is None
+    store = embedded_runtime_store()
+    adapter = (
+        DryRunAdapter(out=sys.stdout, forums={c: _default_tags(settings) for c in forums})
+        if dry_run
+        else await open_adapter(settings)
+    )
+    try:
+        try:
+            functions = build_functions(Deps.build(settings, store, adapter))
+        except ValueError as exc:  # a bad template or user mapping: say so, no traceback
+            print(f"prbot: invalid configuration: {exc}", file=sys.stderr)
+            return 2
+        runtime = Runtime(store, functions, clock=clock_for(dry_run))
+        mode = (
+            "dry run (no DISCORD_TOKEN): printing what Discord would receive"
+            if dry_run
+            else (f"live: calling Discord at {settings.discord_api_base}")
+        )
+        print(f"prbot replay · {len(recorded)} deliveries · {mode}")
+        report = await LocalReplay(runtime, sys.stdout, progress=sys.stderr).run(recorded)
+        report.actions = len(adapter.lines) if isinstance(adapter, DryRunAdapter) else 0
+    finally:
+        await adapter.close()
+        await store.close()
+    for run in report.failed:
+        print(f"✘ run {run.run_id} of {run.function_id} failed (event {run.event_id})")
+    print(report.summary())
+    return 1 if report.failed else 0
+
+
+def _flatten(values: dict[str, object]) -> dict[str, str]:
+    # Settings dumped by alias back into environment-style strings.
+    out: dict[str, str] = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            out[key] = ",".join(f"{k}={v}" for k, v in value.items())
+        elif isinstance(value, list):
+            out[key] = ",".join(str(v) for v in value)
+        elif isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        else:
+            out[key] = str(value)
+    return out
+
+
+def _default_tags(settings: Settings) -> list[str]:
+    from bot.deps import tag_names
+
+    return list(tag_names(settings).values())
+
+
+async def replay_remote(paths: Sequence[Path], target: str, secret: str) -> int:
+    """Sign each delivery as GitHub would and POST it to a running prbot."""
+    recorded = load_deliveries(list(paths) or default_scenario())
+    failures = 0
+    async with httpx.AsyncClient(timeout=10) as client:
+        for item in recorded:
+            response = await client.post(
+                target, content=item.body, headers=item.signed_headers(secret)
+            )
+            ok = response.status_code < 300
+            failures += 0 if ok else 1
+            print(f"{'✔' if ok else '✘'} {item.source.name} {item.delivery_id} → "
+                  f"{response.status_code} {response.text[:200]}")  # fmt: skip
+    print(f"sent {len(recorded)} deliveries to {target}: {len(recorded) - failures} accepted")
+    return 1 if failures else 0
+
+
+async def replay_stored(settings: Settings, last: int | None, delivery_ids: Sequence[str]) -> int:
+    """Re-run recorded deliveries from the live store as new runs (dedup bypassed on purpose)."""
+    if settings.embedded:
+        print("prbot: --last/--delivery replay from a live store: set REDIS_URL", file=sys.stderr)
+        return 2
+    from bot.deps import Deps
+    from bot.discord.dryrun import DryRunAdapter
+    from bot.serve import build_store
+    from functions import build_functions
+
+    store: Store = build_store(settings)
+    # Only matching happens here (the live workers execute), so no Discord login is needed.
+    planning = build_functions(Deps.build(settings, store, DryRunAdapter(echo=False)))
+    try:
+        stored = [await get_event(store, d) for d in delivery_ids]
+        missing = [d for d, s in zip(delivery_ids, stored, strict=True) if s is None]
+        if missing:
+            print(f"prbot: unknown or expired deliveries: {', '.join(missing)}", file=sys.stderr)
+            return 1
+        found = [s for s in stored if s is not None]
+        if last:
+            found += list(reversed(await list_events(store, last)))
+        runtime = Runtime(store, planning)
+        stamp = SystemClock().now_ms()
+        for item in found:
+            [res] = await runtime.send([replay_event(item.event, stamp)], meta=[item.meta],
+                                       replay=True)  # fmt: skip
+            print(f"↻ {item.event.id} {item.event.name} → {res.event_id}: "
+                  f"{len(res.run_ids)} new run(s) {' '.join(res.run_ids)}")  # fmt: skip
+        print(f"queued {len(found)} replays; the running workers execute them (see prbot runs)")
+        return 0
+    finally:
+        await store.close()
