@@ -1,0 +1,137 @@
+"""Replay against a running prbot, and from its live store: real processes, real Redis."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.fixtures import load_deliveries, load_delivery, scenarios_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "live-replay-secret"
+REDELIVERY = scenarios_dir() / "redelivery"
+
+
+def free_port() -> int:
+    """Return a free loopback port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def live_env(redis_url: str) -> dict[str, str]:
+    """Return the environment of a prbot on the test Redis, under a prefix of its own."""
+    clean = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    return clean | {
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": f"live-{uuid.uuid4().hex[:8]}",
+        "GITHUB_WEBHOOK_SECRET": SECRET,
+        "DISCORD_CHANNEL_ID": "100000000000000001",
+    }
+
+
+@pytest.fixture
+def server(live_env: dict[str, str]) -> Iterator[str]:
+    """Run `prbot serve` (dry-run Discord) and yield its webhook URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "--env-file", "/nonexistent", "serve", "--port", str(port)],
+        cwd=ROOT, env=live_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail("prbot serve did not become ready")
+    yield f"{base}/webhooks/github"
+    proc.terminate()
+    assert proc.wait(timeout=30) == 0
+
+
+def prbot(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the prbot command line."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "--env-file", "/nonexistent", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def wait_for_runs(env: dict[str, str], pattern: str, count: int) -> str:
+    """Poll `prbot runs` until `count` rows match `pattern`; return the table."""
+    deadline = time.monotonic() + 20
+    table = ""
+    while time.monotonic() < deadline:
+        table = prbot(env, "runs", "--limit", "100").stdout
+        if len(re.findall(pattern, table, re.M)) >= count:
+            return table
+        time.sleep(0.1)
+    raise AssertionError(f"expected {count} rows matching {pattern!r} in:\n{table}")
+
+
+def test_replay_target_signs_and_posts_each_delivery(server: str, live_env: dict[str, str]) -> None:
+    out = prbot(live_env, "replay", str(REDELIVERY), "--target", server, "--secret", SECRET)
+    assert out.returncode == 0, out.stdout + out.stderr
+    statuses = re.findall(r'→ 202 \{"id":"[^"]+","status":"(\w+)"\}', out.stdout)
+    assert statuses == ["queued", "queued", "duplicate", "queued"]
+    wrong = prbot(live_env, "replay", str(REDELIVERY), "--target", server, "--secret", "nope")
+    assert wrong.returncode == 1
+    assert wrong.stdout.count("→ 401") == 4
+    assert SECRET not in out.stdout + out.stderr + wrong.stdout + wrong.stderr
+
+
+def test_events_list_export_and_replay_from_the_live_store(
+    server: str, live_env: dict[str, str], tmp_path: Path
+) -> None:
+    sent = prbot(live_env, "replay", str(REDELIVERY), "--target", server, "--secret", SECRET)
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    recorded = load_deliveries([REDELIVERY])
+    unique = list(dict.fromkeys(d.delivery_id for d in recorded))
+    listing = prbot(live_env, "events", "--last", "10")
+    assert listing.returncode == 0, listing.stderr
+    rows = [line.split() for line in listing.stdout.splitlines()[1:]]
+    assert [r[0] for r in rows] == list(reversed(unique))  # newest first, redelivery stored once
+    assert {r[2] for r in rows} == {"octo-org/hello-world#46"}
+    only = prbot(live_env, "events", "--event", "github/pull_request.*").stdout.splitlines()[1:]
+    assert [line.split()[0] for line in only] == [unique[0]]
+
+    exported = prbot(live_env, "events", "export", unique[1], "--out", str(tmp_path))
+    assert exported.returncode == 0, exported.stderr
+    fixture = load_delivery(tmp_path / "01-issue-comment-created.json")
+    original = recorded[1]
+    assert fixture.payload() == original.payload()
+    assert fixture.delivery_id == original.delivery_id
+    assert "X-Hub-Signature-256" not in json.loads(fixture.source.read_text())["headers"]
+
+    wait_for_runs(live_env, r"completed", 3)
+    again = prbot(live_env, "replay", "--delivery", unique[1])
+    assert again.returncode == 0, again.stderr
+    assert re.search(
+        rf"{unique[1]} github/issue_comment.created → {unique[1]}\.replay-", again.stdout
+    )
+    table = wait_for_runs(live_env, r"\(replay\)\s+completed", 1)
+    assert len(re.findall(rf"{unique[1]}\s", table)) == 1  # the original run, untouched
+    last = prbot(live_env, "replay", "--last", "2")
+    assert last.returncode == 0, last.stderr
+    assert "queued 2 replays" in last.stdout
+    wait_for_runs(live_env, r"\(replay\)\s+completed", 3)
+    missing = prbot(live_env, "replay", "--delivery", "no-such-delivery")
+    assert missing.returncode == 1
+    assert "no-such-delivery" in missing.stderr
