@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.fixtures import Delivery as Recorded
-from bot.runtime import Event, ManualClock, Runtime, Store, SystemClock, Worker
+from bot.runtime import Event, ManualClock, Runtime, SystemClock, Worker
 from bot.runtime.inspect import RunSummary, list_runs
 from bot.settings import Settings
 from bot.webhooks import WebhookError, parse_delivery
@@ -51,8 +51,6 @@ async def drain(runtime: Runtime, worker: Worker) -> None:
         if isinstance(runtime.clock, ManualClock):
             runtime.clock.set(due)
         else:
-            import asyncio
-
             await asyncio.sleep(max(0.0, (due - runtime.clock.now_ms()) / 1000))
 
 
@@ -121,11 +119,6 @@ def replay_event(event: Event, stamp: int) -> Event:
     return Event(name=event.name, data=event.data, id=f"{event.id}.replay-{stamp}", v=event.v)
 
 
-def embedded_runtime_store() -> Store:
-    """Return a fresh embedded store for one replay."""
-    return Store.connect(None, prefix="replay")
-
-
 def clock_for(dry_run: bool) -> ManualClock | SystemClock:
     """Fast-forward time in dry runs; real Discord calls keep real time (rate limits are real)."""
     return ManualClock(start_ms=SystemClock().now_ms()) if dry_run else SystemClock()
@@ -136,8 +129,3 @@ def default_scenario() -> list[Path]:
     from bot.fixtures import scenarios_dir
 
     return [scenarios_dir() / "pr-lifecycle"]
-
-
-def stderr() -> TextIO:
-    """Return standard error (a seam for tests)."""
-    return sys.stderr

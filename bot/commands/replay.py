@@ -14,7 +14,6 @@ from bot.replay import (
     LocalReplay,
     clock_for,
     default_scenario,
-    embedded_runtime_store,
     replay_event,
     replay_settings,
 )
@@ -54,7 +53,7 @@ async def replay_local(settings: Settings, paths: Sequence[Path]) -> int:
     base = settings.model_dump(by_alias=True, exclude_none=True, mode="json")
     settings = replay_settings(load_settings({**_flatten(base), **overrides}))
     dry_run = settings.discord_token is None
-    store = embedded_runtime_store()
+    store = Store.connect(None, prefix="replay")
     adapter = (
         DryRunAdapter(out=sys.stdout, forums={c: _default_tags(settings) for c in forums})
         if dry_run
