@@ -101,7 +101,9 @@ class LocalReplay:
             self._count("ping")
             print(_line(index, total, item, f"ping (hook {delivery.hook_id})", 0), file=self.out)
             return
-        [result] = await self.runtime.send([delivery.to_event()], meta=[delivery.meta])
+        [result] = await self.runtime.send(
+            [delivery.to_event()], meta=[delivery.meta], raw_data=[delivery.raw]
+        )
         self._count(result.status)
         print(_line(index, total, item, result.status, len(result.run_ids)), file=self.out)
         await drain(self.runtime, self.worker)

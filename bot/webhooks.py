@@ -80,6 +80,7 @@ class Delivery:
     delivery_id: str
     payload: dict[str, Any]
     meta: dict[str, str] = field(default_factory=dict)
+    raw: str | None = None  # the payload's JSON text, stored as it came
 
     @property
     def action(self) -> str | None:
@@ -170,8 +171,8 @@ def decode_json(text: str | bytes) -> dict[str, Any]:
     return value
 
 
-def decode_form(body: bytes) -> dict[str, Any]:
-    """Decode a form-encoded body whose `payload` field holds the JSON payload."""
+def decode_form(body: bytes) -> str:
+    """Return the JSON text in the `payload` field of a form-encoded body."""
     try:
         fields = parse_qs(
             body.decode("utf-8"), keep_blank_values=True, errors="strict", max_num_fields=100
@@ -181,19 +182,27 @@ def decode_form(body: bytes) -> dict[str, Any]:
     payloads = fields.get("payload", [])
     if len(payloads) != 1:
         raise BadDeliveryError("form-encoded body must have exactly one 'payload' field")
-    return decode_json(payloads[0])
+    return payloads[0]
+
+
+def payload_text(body: bytes, content_type: str | None) -> str:
+    """Return the payload's JSON text by Content-Type: JSON (the default) or form-encoded."""
+    kind = media_type(content_type)
+    if kind == FORM_TYPE:
+        return decode_form(body)
+    if kind not in ("", JSON_TYPE):
+        raise UnsupportedMediaTypeError(
+            f"unsupported Content-Type: expected {JSON_TYPE} or {FORM_TYPE}"
+        )
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadDeliveryError("invalid JSON: the body is not UTF-8") from None
 
 
 def decode_body(body: bytes, content_type: str | None) -> dict[str, Any]:
     """Decode the payload by Content-Type: JSON (the default) or form-encoded."""
-    kind = media_type(content_type)
-    if kind in ("", JSON_TYPE):
-        return decode_json(body)
-    if kind == FORM_TYPE:
-        return decode_form(body)
-    raise UnsupportedMediaTypeError(
-        f"unsupported Content-Type: expected {JSON_TYPE} or {FORM_TYPE}"
-    )
+    return decode_json(payload_text(body, content_type))
 
 
 def delivery_meta(headers: Mapping[str, str]) -> dict[str, str]:
@@ -210,8 +219,8 @@ def parse_delivery(headers: Mapping[str, str], body: bytes, secret: str | None) 
     if secret is not None:
         verify_signature(body, lowered.get(SIGNATURE_HEADER.lower()), secret)
     event, delivery_id = delivery_headers(lowered)
-    payload = decode_body(body, lowered.get("content-type"))
-    return Delivery(event, delivery_id, payload, delivery_meta(headers))
+    text = payload_text(body, lowered.get("content-type"))
+    return Delivery(event, delivery_id, decode_json(text), delivery_meta(headers), text)
 
 
 def header_ids(headers: Mapping[str, str]) -> tuple[str, str]:

@@ -67,18 +67,22 @@ class Runtime:
         self.wakeup = asyncio.Event()
 
     def plan(
-        self, event: Event, meta: Mapping[str, str] | None = None, replay: bool = False
+        self,
+        event: Event,
+        meta: Mapping[str, str] | None = None,
+        replay: bool = False,
+        raw_data: str | None = None,
     ) -> Enqueue:
-        """Return what storing `event` means: its record and one run per matching function."""
+        """Return what storing `event` means: its record and one run per matching function.
+
+        `raw_data`, when given, is the JSON text `event.data` was parsed from: it is stored as it
+        is rather than serialised again (a webhook payload is tens of kilobytes).
+        """
         runs = []
         for fn in self.registry.matching(event):
             run_id = run_id_for(event.id, fn.id)
             runs.append(PlannedRun(run_id, fn.id, fn.key_for(event, run_id)))
-        record = json.dumps(
-            {"event": event.model_dump(mode="json"), "meta": dict(meta or {})},
-            separators=(",", ":"),
-        )
-        return Enqueue(event.id, record, runs, dedup=not replay, replay=replay)
+        return Enqueue(event.id, _record(event, meta, raw_data), runs, not replay, replay)
 
     async def send(
         self,
@@ -86,10 +90,12 @@ class Runtime:
         *,
         meta: Sequence[Mapping[str, str] | None] | None = None,
         replay: bool = False,
+        raw_data: Sequence[str | None] | None = None,
     ) -> list[SendResult]:
         """Store and enqueue `events` in one atomic step; a repeated id within 24 h does nothing."""
         metas = list(meta) if meta is not None else [None] * len(events)
-        items = [self.plan(e, m, replay) for e, m in zip(events, metas, strict=True)]
+        raws = list(raw_data) if raw_data is not None else [None] * len(events)
+        items = [self.plan(e, m, replay, r) for e, m, r in zip(events, metas, raws, strict=True)]
         codes = await self.store.enqueue(items, self.clock.now_ms())
         if any(code == 1 for code in codes):
             self.wakeup.set()
@@ -111,3 +117,13 @@ class Runtime:
         from bot.runtime.worker import Worker
 
         return Worker(self, concurrency)
+
+
+def _record(event: Event, meta: Mapping[str, str] | None, raw_data: str | None) -> str:
+    """Return the stored record of an event: its envelope and the delivery meta, as JSON."""
+    compact = (",", ":")
+    tail = ',"meta":' + json.dumps(dict(meta or {}), separators=compact) + "}"
+    if raw_data is None:
+        return '{"event":' + json.dumps(event.model_dump(mode="json"), separators=compact) + tail
+    head = json.dumps(event.model_dump(mode="json", exclude={"data"}), separators=compact)
+    return '{"event":' + head[:-1] + ',"data":' + raw_data + "}" + tail
