@@ -30,9 +30,10 @@ class Execution:
         self.attempt = int(claim.run.get("attempt", "0"))
         self.function_id = claim.run.get("fn", "?")
         self.replay = claim.run.get("replay") == "1"
-        self.logger = logging.LoggerAdapter(
-            log, {"run_id": claim.run_id, "function": self.function_id, "attempt": self.attempt}
-        )
+        context = {"run_id": claim.run_id, "function": self.function_id, "attempt": self.attempt}
+        # For GitHub events the event id is the delivery id: logs tie runs to deliveries.
+        context["delivery_id"] = claim.run.get("event", "?")
+        self.logger = logging.LoggerAdapter(log, context)
 
     def _now(self) -> int:
         return self.rt.clock.now_ms()

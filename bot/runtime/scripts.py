@@ -160,7 +160,11 @@ if ttl > 0 then
   redis.call('PEXPIRE', KEYS[4], ttl)
   redis.call('PEXPIRE', KEYS[5], ttl)
 end
-if status == 'failed' then redis.call('ZADD', KEYS[6], now, rid) end
+if status == 'failed' then
+  redis.call('ZADD', KEYS[6], now, rid)
+  local extra = redis.call('ZCARD', KEYS[6]) - tonumber(ARGV[11 + 7])
+  if extra > 0 then redis.call('ZREMRANGEBYRANK', KEYS[6], 0, extra - 1) end
+end
 enqueue(11 + 9, now, KEYS[1], KEYS[7], KEYS[8], config(11))
 return 1
 """

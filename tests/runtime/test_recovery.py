@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 
-from bot.runtime import Context, Event, ManualClock, Runtime, Store, function, run_id_for
+from bot.runtime import (
+    Context,
+    Event,
+    ManualClock,
+    NonRetriableError,
+    Runtime,
+    Store,
+    function,
+    run_id_for,
+)
 from tests.runtime.test_contract import make_runtime
 
 
@@ -95,3 +105,19 @@ async def test_several_workers_share_one_store_exactly_once_in_order(store: Stor
     for k in range(10):
         assert [s for key, s, _ in executed if key == f"k{k}"] == list(range(20))
     assert {w for _, _, w in executed} == {1, 2}
+
+
+async def test_failed_runs_index_is_bounded(store: Store) -> None:
+    async def boom() -> None:
+        raise NonRetriableError("no")
+
+    @function("fails", "t/fails")
+    async def fails(ctx: Context) -> None:
+        await ctx.step.run("boom", boom)
+
+    store.limits = replace(store.limits, runs_max=3)
+    rt = make_runtime(store, fails)
+    await rt.send([Event(name="t/fails", id=f"f{i}") for i in range(5)])
+    await rt.worker().run_until_idle()
+    kept = await store.redis.zrange(store.keys.runs_failed, 0, -1)
+    assert len(kept) == 3
