@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("--failed", action="store_true", help="only failed runs")
     runs.add_argument("--function", dest="function_id", help="only runs of this function")
     runs.add_argument("--limit", type=int, default=20, help="how many runs (default 20)")
+
+    sub.add_parser("check", help="validate settings, Redis, the Discord login and permissions")
     return parser
 
 
@@ -60,6 +62,10 @@ def _settings(env_file: Path) -> Settings:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the prbot command line and return its exit code."""
     args = _parser().parse_args(argv)
+    if args.command == "check":  # reports invalid settings as a row of its table
+        from bot.commands.check import check_command
+
+        return asyncio.run(check_command(read_environment(dotenv=args.env_file)))
     try:
         settings = _settings(args.env_file)
     except ValidationError as exc:

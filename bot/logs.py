@@ -7,8 +7,12 @@ import logging
 import sys
 from collections.abc import Iterable
 
-# Fields the runtime and web layer attach with `extra=` that belong in JSON lines.
-CONTEXT_FIELDS = ("run_id", "function", "attempt", "step", "delivery_id", "event", "status", "ms")
+# Fields the runtime and web layer attach with `extra=` that belong in JSON lines: which delivery,
+# run, function and step a line is about, how long it took (`ms`) and how it ended (`outcome`;
+# `status` is the HTTP status of a webhook answer).
+CONTEXT_FIELDS = (
+    "delivery_id", "run_id", "function", "attempt", "step", "event", "status", "outcome", "ms",
+)  # fmt: skip
 
 
 class RedactSecrets(logging.Filter):
@@ -22,16 +26,20 @@ class RedactSecrets(logging.Filter):
         """Render the message once, redact it, and keep the record."""
         if not self._secrets:
             return True
-        message = record.getMessage()
-        for secret in self._secrets:
-            message = message.replace(secret, "***")
-        record.msg, record.args = message, None
+        record.msg, record.args = self._redact(record.getMessage()), None
         if record.exc_info and record.exc_info[1] is not None:
             text = logging.Formatter().formatException(record.exc_info)
-            for secret in self._secrets:
-                text = text.replace(secret, "***")
-            record.exc_text, record.exc_info = text, None
+            record.exc_text, record.exc_info = self._redact(text), None
+        for name in CONTEXT_FIELDS:  # header values land here: a sender may put anything in them
+            value = getattr(record, name, None)
+            if isinstance(value, str):
+                setattr(record, name, self._redact(value))
         return True
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
 
 
 class JsonFormatter(logging.Formatter):

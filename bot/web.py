@@ -181,7 +181,7 @@ class Receiver:
             f" note={answer.note!r}" if answer.note else "",
             extra={
                 "delivery_id": answer.delivery_id, "event": answer.event,
-                "status": answer.code, "ms": round(elapsed_ms, 1),
+                "status": answer.code, "outcome": answer.outcome, "ms": round(elapsed_ms, 1),
             },
         )  # fmt: skip
 

@@ -21,6 +21,15 @@ from bot.runtime.store import Claim
 log = logging.getLogger("bot.runtime.run")
 
 
+class RunLogger(logging.LoggerAdapter[logging.Logger]):
+    """A run's logger: the run's context on every line, plus the call's own `extra`."""
+
+    def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
+        """Merge the call's `extra` (step, ms, outcome) over the run's context."""
+        kwargs["extra"] = {**(self.extra or {}), **kwargs.get("extra", {})}
+        return msg, kwargs
+
+
 class Execution:
     """One attempt at one run, holding the lease `claim`; also the steps' saver."""
 
@@ -33,7 +42,7 @@ class Execution:
         context = {"run_id": claim.run_id, "function": self.function_id, "attempt": self.attempt}
         # For GitHub events the event id is the delivery id: logs tie runs to deliveries.
         context["delivery_id"] = claim.run.get("event", "?")
-        self.logger = logging.LoggerAdapter(log, context)
+        self.logger = RunLogger(log, context)
 
     def _now(self) -> int:
         return self.rt.clock.now_ms()
@@ -45,7 +54,10 @@ class Execution:
         if not await self.rt.store.save_step(self.claim, step_id, encoded, self._now(), entry):
             raise LeaseLost(step_id)
         self.rt.observer.step_finished(self.function_id, True, duration_ms / 1000)
-        self.logger.debug("step %s ok in %.1f ms", step_id, duration_ms)
+        self.logger.debug(
+            "step %s ok in %.1f ms", step_id, duration_ms,
+            extra={"step": step_id, "ms": round(duration_ms, 1), "outcome": "ok"},
+        )  # fmt: skip
 
     async def execute(self) -> str:
         """Run the handler once; return completed, failed, retrying, sleeping or lost."""
@@ -108,7 +120,8 @@ class Execution:
         entry = {"step": "$end", "status": "completed", "at": self._now()}
         await self._finish("completed", "output", value, entry)
         ms = (time.perf_counter() - started) * 1000
-        self.logger.info("run completed in %.1f ms", ms)
+        extra = {"outcome": "completed", "ms": round(ms, 1)}
+        self.logger.info("run completed in %.1f ms", ms, extra=extra)
         return "completed"
 
     async def _sleep(self, s: Suspend) -> str:
@@ -116,7 +129,8 @@ class Execution:
         ok = await self.rt.store.reschedule(
             self.claim, s.until_ms, "sleeping", self.attempt, "", self._now(), entry
         )
-        self.logger.info("run sleeps until %d (step %s)", s.until_ms, s.step_id)
+        extra = {"step": s.step_id, "outcome": "sleeping"}
+        self.logger.info("run sleeps until %d (step %s)", s.until_ms, s.step_id, extra=extra)
         self.rt.observer.run_finished(self.function_id, "sleeping")
         return "sleeping" if ok else "lost"
 
@@ -136,6 +150,7 @@ class Execution:
         self.logger.warning(
             "run attempt %d failed at step %s: %s; retry %d in %.1f s",
             self.attempt, step or "$handler", text, d.attempt, (d.at_ms - now) / 1000,
+            extra={"step": step or "$handler", "ms": round(ms, 1), "outcome": "retrying"},
         )  # fmt: skip
         self.rt.observer.retried(fn.id)
         return "retrying" if ok else "lost"
@@ -151,7 +166,8 @@ class Execution:
         entry = {"step": step or "$handler", "status": "failed", "attempt": self.attempt}
         entry.update({"at": self._now(), "error": text})
         await self._finish("failed", "error", text, entry, then)
-        self.logger.error("run failed at step %s: %s", step or "$handler", text)
+        extra = {"step": step or "$handler", "outcome": "failed"}
+        self.logger.error("run failed at step %s: %s", step or "$handler", text, extra=extra)
         return "failed"
 
     async def _finish(
