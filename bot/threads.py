@@ -7,7 +7,6 @@ store, re-finds or re-creates the thread when the mapping is gone, and writes ba
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import TypedDict, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -30,9 +29,17 @@ log = logging.getLogger(__name__)
 
 ARCHIVED_PAGES = 10
 LOCK_TTL_MS = 60_000
+CLOSED_STATES = ("merged", "closed")
 _WARNED: set[tuple[int, str]] = set()  # (forum, tag name) already warned about in this process
 UNLOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+# Take the lock, or re-enter it when it already holds our token: a run resumed after its worker
+# died (or lost Redis mid-step) must not wait out the TTL of the lock its earlier attempt left.
+LOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
 return 0
 """
 
@@ -70,6 +77,7 @@ class ThreadStore:
         self.redis = store.redis
         self.keys = store.keys
         self._unlock = store.redis.register_script(UNLOCK)
+        self._lock = store.redis.register_script(LOCK)
 
     def _key(self, pr: str) -> str:
         return self.keys.data("thread", pr)
@@ -106,8 +114,8 @@ class ThreadStore:
         return previous
 
     async def lock(self, pr: str, token: str, ttl_ms: int) -> bool:
-        """Take the PR's find-or-create lock (SET NX PX); False if another run holds it."""
-        return bool(await self.redis.set(self.keys.data("lock", pr), token, nx=True, px=ttl_ms))
+        """Take (or re-enter) the PR's find-or-create lock; False if another token holds it."""
+        return bool(await self._lock(keys=[self.keys.data("lock", pr)], args=[token, ttl_ms]))
 
     async def unlock(self, pr: str, token: str) -> None:
         """Release the lock if it is still ours (compare-and-delete in one script)."""
@@ -179,8 +187,10 @@ class Threads:
         if record is not None and record.intro:
             return Ensured(thread_id=record.thread_id, created=False)  # steady state: no lock
         # Find-or-create under a per-PR lock, so runs of different functions (or processes)
-        # never make two threads or two intros; a run that finds it held retries shortly.
-        token = uuid.uuid4().hex
+        # never make two threads or two intros; a run that finds it held retries shortly. The
+        # token is the run's intro nonce (derived from run and step), so the same run resumed
+        # after a crash re-enters the lock its dead attempt left instead of waiting out its TTL.
+        token = intro_nonce
         if not await self.records.lock(subject.key, token, LOCK_TTL_MS):
             raise RetriableError(f"{subject.key}: another run is finding or creating its thread")
         try:
@@ -294,7 +304,9 @@ class Threads:
             tags = self._tags(channel, record.tags, new_state, new_review)
             if tags != record.tags:
                 edit = ThreadEdit(applied_tags=tags)
-        if archive is not None and archive != record.archived:
+        # Say `archived` whenever we change anything: a tag edit alone on a thread already
+        # archived would unarchive it (`_patch`), leaving a merged PR open (seen in the soak).
+        if archive is not None and (archive != record.archived or edit != ThreadEdit()):
             lock = self.settings.lock_on_close if archive else False
             locked = lock if lock != record.locked else None
             edit = ThreadEdit(archived=archive, locked=locked, applied_tags=edit.applied_tags)
@@ -378,16 +390,33 @@ class Threads:
             return "no thread" if record is None else "unchanged"
         template = name_template(self.settings, record.channel_id)
         name = render.thread_name(template, repo, number, title)
-        if name == record.name:
+        if name == record.name:  # maybe renamed by an attempt cut short before it re-archived
+            await self._rearchive_if_closed(key, record.thread_id, record.archived)
             return "unchanged"
         if not record.archived:
-            await self._patch(key, record, ThreadEdit(name=name))
+            thread = await self._patch(key, record, ThreadEdit(name=name))
+            await self._rearchive_if_closed(key, thread.id, thread.archived)
             return "renamed"
         # A closed PR's thread: rename (which must unarchive it), then archive it again.
         await self._patch(key, record, ThreadEdit(name=name, archived=False))
-        await self.discord.edit_thread(record.thread_id, ThreadEdit(archived=True))
-        await self.records.update(key, archived=True)
+        await self._archive(key, record.thread_id)
         return "renamed"
+
+    async def _rearchive_if_closed(self, key: str, thread_id: int, archived: bool) -> None:
+        # Renames run beside the PR's queue: when the PR was closed while this one was on its
+        # way, `_patch` met the fresh archive, unarchived and renamed. Archive it again (the soak
+        # and a restart test saw merged PRs left unarchived). The close writes `state` first.
+        if not archived and await self.records.field(key, "state") in CLOSED_STATES:
+            await self._archive(key, thread_id)
+
+    async def _archive(self, key: str, thread_id: int) -> None:
+        # Discord refuses to archive an archived thread (50083): then the close beat us to it.
+        try:
+            await self.discord.edit_thread(thread_id, ThreadEdit(archived=True))
+        except DiscordApiError as exc:
+            if exc.code != THREAD_ARCHIVED:
+                raise
+        await self.records.update(key, archived=True)
 
     async def count_commits(self, key: str, total: int | None) -> int | None:
         """Remember the PR's commit count; return how many are new since the last one seen."""

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from bot import render
 from bot.deps import Deps
-from bot.runtime import Function
+from bot.runtime import Function, RetriableError, RetryAfterError
 from bot.threads import Threads
 from functions import comments, failures, rename, reviews, thread_lifecycle
+
+log = logging.getLogger(__name__)
 
 
 def build_functions(deps: Deps) -> list[Function]:
@@ -24,7 +28,12 @@ def build_functions(deps: Deps) -> list[Function]:
 
 async def startup_checks(deps: Deps) -> None:
     """Warn once at start about forum status tags missing from routed forum channels."""
-    await Threads(deps).check_forum_tags()
+    try:
+        await Threads(deps).check_forum_tags()
+    except (RetriableError, RetryAfterError) as exc:
+        # Only a warning is at stake: a passing 5xx, 429 or network error must not stop a
+        # worker from starting (the soak saw one Discord 503 exit `prbot serve` with 1).
+        log.warning("could not check the forum tags at start: %s; continuing", exc)
 
 
 __all__ = ["build_functions", "startup_checks"]

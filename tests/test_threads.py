@@ -22,9 +22,9 @@ from bot.deps import (
 from bot.discord import OutMessage
 from bot.discord.dryrun import DryRunAdapter
 from bot.github import Subject, User
-from bot.runtime import Store
+from bot.runtime import RetriableError, Store
 from bot.settings import Settings, load_settings
-from bot.threads import Threads
+from bot.threads import LOCK_TTL_MS, Threads
 
 CHANNEL = 111
 FORUM = 222
@@ -120,6 +120,19 @@ async def test_no_create_means_no_thread(store: Store) -> None:
     adapter = DryRunAdapter(echo=False)
     assert await make(store, adapter).ensure(subject(), False, "n") is None
     assert adapter.lines == []
+
+
+async def test_a_resumed_run_reenters_the_lock_its_dead_attempt_left(store: Store) -> None:
+    # Soak finding: a worker SIGKILLed inside find-or-create left the lock for its 60 s TTL, so
+    # the resumed run (and every later run of the PR) exhausted its retries and failed.
+    adapter = DryRunAdapter(echo=False)
+    threads = make(store, adapter)
+    assert await threads.records.lock("o/r#80", "run-a-intro", LOCK_TTL_MS)  # then it died
+    with pytest.raises(RetriableError):
+        await threads.ensure(subject(), True, "run-b-intro")  # another run still waits
+    ensured = await threads.ensure(subject(), True, "run-a-intro")  # the same run resumes
+    assert ensured == {"thread_id": 10001, "created": True}
+    assert not await store.redis.exists(store.keys.data("lock", "o/r#80"))  # released
 
 
 async def test_lost_mapping_readopts_by_exact_prefix(store: Store) -> None:
