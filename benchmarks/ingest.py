@@ -1,10 +1,11 @@
 """Webhook ingest: `prbot serve --role web` on Redis against a bare FastAPI 202, over loopback.
 
-`python -m benchmarks.ingest [--redis URL] [--rate 200] [--seconds 5] [--concurrency 32]` starts
+`python -m benchmarks.ingest [--redis URL] [--rate 50 200] [--seconds 5] [--rounds 3]` starts
 both as real processes served by the same uvicorn set-up (`bot.serve.http_server`), sends each the
 same signed ~22 KB pull_request delivery (a fresh delivery id per request, so every one is stored
-and queued) at a fixed rate and then at saturation, and prints p50/p99 latency, throughput and the
-throughput ratio as a Markdown table. Bounded in requests and time; not part of the test run.
+and queued) at fixed rates and then at saturation, in alternating rounds pooled together, and
+prints p50/p99 latency, throughput and the throughput ratio as Markdown. Bounded in requests and
+time; not part of the test run.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import asyncio
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +30,8 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from benchmarks.cluster import free_port
+from benchmarks.table import Row, markdown
 from bot.fixtures import load_delivery
 from bot.runtime import Context, function
 from bot.serve import http_server, serve
@@ -41,7 +43,7 @@ HOST = "127.0.0.1"
 SECRET = "ingest-benchmark-secret"
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures/scenarios/pr-lifecycle/01-opened.json"
 URL = WEBHOOK_PATH
-TIME_LIMIT_S = 300  # the whole run, whatever the arguments
+TIME_LIMIT_S = 600  # the whole run, whatever the arguments
 
 
 @function("bench", "github/pull_request.*")
@@ -169,14 +171,6 @@ class Load:
         return Sample(target, f"saturation ({concurrency} conns)", latencies, len(errors), elapsed)
 
 
-def free_port() -> int:
-    """Return a free loopback port."""
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 async def wait_until_up(base: str, timeout_s: float = 20.0) -> None:
     """Poll /healthz until the server answers."""
     deadline = time.monotonic() + timeout_s
@@ -213,15 +207,15 @@ async def target(kind: str, args: argparse.Namespace, prefix: str) -> AsyncItera
 
 
 async def measure(kind: str, name: str, args: argparse.Namespace, prefix: str) -> list[Sample]:
-    """Warm up, then measure one target at the fixed rate and at saturation."""
+    """Warm up, then measure one target at each fixed rate and at saturation."""
     async with target(kind, args, prefix) as base:
         limits = httpx.Limits(max_connections=args.concurrency + 8)
         async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10) as client:
             load = Load(client)
             await load.saturate(name, 8, 1.0, 200)  # warm-up: connections, imports, scripts
-            fixed = await load.fixed_rate(name, args.rate, args.seconds)
+            fixed = [await load.fixed_rate(name, rate, args.seconds) for rate in args.rate]
             saturated = await load.saturate(name, args.concurrency, args.seconds, args.max_requests)
-    return [fixed, saturated]
+    return [*fixed, saturated]
 
 
 async def forget(redis_url: str, prefix: str) -> None:
@@ -232,34 +226,88 @@ async def forget(redis_url: str, prefix: str) -> None:
     await client.aclose()
 
 
+def split(samples: list[Sample]) -> tuple[list[Sample], Sample, list[Sample], Sample]:
+    """Return (prbot fixed rates, prbot saturated, bare fixed rates, bare saturated)."""
+    half = len(samples) // 2
+    prbot, bare = samples[:half], samples[half:]
+    return prbot[:-1], prbot[-1], bare[:-1], bare[-1]
+
+
 def report(samples: list[Sample]) -> str:
-    """Return the Markdown table and the two figures the issue aims at."""
+    """Return the Markdown table of every phase, then the summary figures."""
     lines = [
         "| target | load | requests | errors | throughput (req/s) | p50 (ms) | p99 (ms) |",
         "|---|---|---:|---:|---:|---:|---:|",
         *(s.row() for s in samples),
-    ]
-    prbot_fixed, prbot_sat, bare_fixed, bare_sat = samples
-    ratio = prbot_sat.throughput / bare_sat.throughput if bare_sat.throughput else 0.0
-    lines += [
         "",
-        f"Throughput ratio at saturation (prbot / bare): {ratio:.2f} (aim ≥ 0.7).",
-        f"prbot p99 at {prbot_fixed.load}: {prbot_fixed.percentile(99):.2f} ms (aim < 10 ms); "
-        f"bare: {bare_fixed.percentile(99):.2f} ms.",
+        markdown(rows(samples)),
     ]
     return "\n".join(lines)
 
 
-async def run(args: argparse.Namespace) -> int:
-    """Measure both targets and print the report."""
+def pooled(rounds: list[list[Sample]]) -> list[Sample]:
+    """Pool the same phase of every round: latencies together, requests over total time."""
+    return [
+        Sample(
+            phase[0].target,
+            phase[0].load,
+            [ms for s in phase for ms in s.latencies_ms],
+            sum(s.errors for s in phase),
+            sum(s.elapsed_s for s in phase),
+        )
+        for phase in zip(*rounds, strict=True)
+    ]
+
+
+async def collect(args: argparse.Namespace) -> list[Sample]:
+    """Measure both targets in alternating rounds (so noise hits both alike); pool the rounds."""
     prefix = f"prbench-{uuid.uuid4().hex[:8]}"
+    mine: list[list[Sample]] = []
+    bare: list[list[Sample]] = []
     try:
         async with asyncio.timeout(TIME_LIMIT_S):
-            samples = await measure("prbot", "prbot serve --role web + Redis", args, prefix)
-            samples += await measure("bare", "bare FastAPI 202", args, prefix)
+            for _ in range(args.rounds):
+                mine.append(await measure("prbot", "prbot serve --role web + Redis", args, prefix))
+                bare.append(await measure("bare", "bare FastAPI 202", args, prefix))
     finally:
         await forget(args.redis, prefix)
-    print(report(samples))
+    return pooled(mine) + pooled(bare)
+
+
+def rows(samples: list[Sample]) -> list[Row]:
+    """Return the figures for the combined table (`python -m benchmarks`)."""
+    prbot_fixed, prbot_sat, bare_fixed, bare_sat = split(samples)
+    ratio = prbot_sat.throughput / bare_sat.throughput if bare_sat.throughput else 0.0
+    how = f"same client and run, {prbot_sat.load}; ~22 KB signed pull_request"
+    out = [
+        Row("ingest", "throughput ratio prbot / bare FastAPI 202", f"{ratio:.2f}", how),
+        Row(
+            "ingest",
+            "prbot throughput at saturation",
+            f"{prbot_sat.throughput:,.0f} req/s",
+            f"bare: {bare_sat.throughput:,.0f} req/s",
+        ),
+    ]
+    for mine, bare in zip(prbot_fixed, bare_fixed, strict=True):
+        out.append(
+            Row(
+                "ingest",
+                f"prbot ack p50 / p99 at {mine.load}",
+                f"{mine.percentile(50):.1f} / {mine.percentile(99):.1f} ms",
+                f"bare: {bare.percentile(50):.1f} / {bare.percentile(99):.1f} ms",
+            )
+        )
+    return out
+
+
+def default_args(redis_url: str) -> argparse.Namespace:
+    """Return the command line defaults, on `redis_url`."""
+    return _parser().parse_args(["--redis", redis_url])
+
+
+async def run(args: argparse.Namespace) -> int:
+    """Measure both targets and print the report."""
+    print(report(await collect(args)))
     return 0
 
 
@@ -267,8 +315,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.ingest", description=__doc__)
     redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
     parser.add_argument("--redis", default=redis_url, help="Redis for prbot (keys removed after)")
-    parser.add_argument("--rate", type=float, default=200.0, help="fixed rate, requests/s")
+    parser.add_argument(
+        "--rate", type=float, nargs="+", default=[50.0, 200.0], help="fixed rates, requests/s"
+    )
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each phase")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds, pooled")
     parser.add_argument("--concurrency", type=int, default=32, help="connections at saturation")
     parser.add_argument("--max-requests", type=int, default=20_000, help="cap at saturation")
     parser.add_argument("--serve", choices=["prbot", "bare"], help=argparse.SUPPRESS)
