@@ -72,3 +72,6 @@ def configure(level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = (
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # REST-only use makes discord.py's start-up warnings (voice libraries, intents) noise.
+    for name in ("discord.client", "discord.state"):
+        logging.getLogger(name).setLevel(logging.ERROR)

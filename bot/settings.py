@@ -64,6 +64,8 @@ class Settings(BaseModel):
     repo_channels: Pairs = Field(default_factory=dict, alias="REPO_CHANNELS")
     discord_alert_channel_id: OptionalInt = Field(None, alias="DISCORD_ALERT_CHANNEL_ID")
     discord_api_base: str = Field("https://discord.com/api/v10", alias="DISCORD_API_BASE")
+    # Discord allows 50 requests/s per bot in all; stay under it across every process.
+    discord_global_rate: float = Field(40.0, alias="DISCORD_GLOBAL_RATE", gt=0, le=50)
     redis_url: OptionalStr = Field(None, alias="REDIS_URL")
     redis_key_prefix: str = Field("prbot", alias="REDIS_KEY_PREFIX", pattern=r"^[A-Za-z0-9_.:-]+$")
 

@@ -57,7 +57,7 @@ async def replay_local(settings: Settings, paths: Sequence[Path]) -> int:
     adapter = (
         DryRunAdapter(out=sys.stdout, forums={c: _default_tags(settings) for c in forums})
         if dry_run
-        else await open_adapter(settings)
+        else await open_adapter(settings, store=store)
     )
     try:
         try:

@@ -30,7 +30,9 @@ def product_functions(settings: Settings, role: Role) -> FunctionSource:
     async def source(store: Store) -> AsyncIterator[list[Function]]:
         # The web role only matches events to functions; it never talks to Discord.
         adapter: DiscordAdapter = (
-            DryRunAdapter(echo=False) if role == "web" else await open_adapter(settings)
+            DryRunAdapter(echo=False)
+            if role == "web"
+            else await open_adapter(settings, store=store)
         )
         try:
             deps = Deps.build(settings, store, adapter)

@@ -6,13 +6,16 @@ Two adapters implement `DiscordAdapter`: `adapter.DiscordRestAdapter` (discord.p
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TextIO
 
-from bot.runtime import NonRetriableError
+from bot.runtime import NonRetriableError, RetriableError, RetryAfterError
 
 if TYPE_CHECKING:
+    from bot.runtime import Store
     from bot.settings import Settings
 
 
@@ -93,6 +96,11 @@ class DiscordApiError(NonRetriableError):
 
 # https://discord.com/developers/docs/topics/opcodes-and-status-codes#json-json-error-codes
 UNKNOWN_CHANNEL = 10003
+# Logging in at start: a passing Discord outage should not crash-loop the process.
+LOGIN_ATTEMPTS = 5
+LOGIN_MAX_WAIT_S = 30.0
+
+log = logging.getLogger(__name__)
 THREAD_ARCHIVED = 50083
 
 
@@ -144,20 +152,39 @@ async def open_adapter(
     *,
     out: TextIO | None = None,
     forums: Mapping[int, Sequence[str]] | None = None,
+    store: Store | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> DiscordAdapter:
     """Return the REST adapter logged in with `DISCORD_TOKEN`, or the dry-run one without it.
 
     `out` and `forums` (forum channel id -> tag names) only shape the dry run's transcript.
+    With `store`, every process using it paces its calls together under DISCORD_GLOBAL_RATE.
+    A login that fails for a passing reason (5xx, network, 429) is tried again with backoff;
+    an invalid token fails at once.
     """
     if settings.discord_token is None:
         from bot.discord.dryrun import DryRunAdapter
 
         return DryRunAdapter(out=out, forums=forums)
     from bot.discord.adapter import DiscordRestAdapter
+    from bot.discord.pacing import RedisPacer
 
-    return await DiscordRestAdapter.login(
-        settings.discord_token.get_secret_value(), api_base=settings.discord_api_base
-    )
+    token = settings.discord_token.get_secret_value()
+    for attempt in range(1, LOGIN_ATTEMPTS + 1):
+        try:
+            adapter = await DiscordRestAdapter.login(token, api_base=settings.discord_api_base)
+            break
+        except (RetriableError, RetryAfterError) as exc:
+            if attempt == LOGIN_ATTEMPTS:
+                raise
+            delay = exc.seconds if isinstance(exc, RetryAfterError) else 2.0**attempt
+            log.warning("Discord login failed (%s); attempt %d again in %.0f s", exc, attempt + 1,
+                        delay)  # fmt: skip
+            await sleep(min(delay, LOGIN_MAX_WAIT_S))
+    if store is not None:
+        key = store.keys.data("discord", "pace")
+        adapter.pacer = RedisPacer(store.redis, key, settings.discord_global_rate)
+    return adapter
 
 
 __all__ = [

@@ -10,8 +10,8 @@ from __future__ import annotations
 import importlib
 import logging
 import warnings
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Literal, TypeVar, cast
 
 import aiohttp
@@ -25,6 +25,7 @@ from bot.discord import (
     ThreadEdit,
     ThreadInfo,
 )
+from bot.discord.pacing import Pacer
 from bot.runtime import RetriableError, RetryAfterError
 
 with warnings.catch_warnings():
@@ -158,6 +159,8 @@ class DiscordRestAdapter:
         self.client = client
         self._channels: dict[int, ChannelInfo] = {}
         self._record = _metrics_recorder()
+        # Set once the store is known (see bot.discord.pacing); None: discord.py's own limits only.
+        self.pacer: Pacer | None = None
 
     @classmethod
     async def login(cls, token: str, api_base: str) -> DiscordRestAdapter:
@@ -178,6 +181,14 @@ class DiscordRestAdapter:
     async def close(self) -> None:
         """Close discord.py's HTTP session."""
         await self.client.close()
+
+    @asynccontextmanager
+    async def _call(self, route: str) -> AsyncIterator[None]:
+        """Wait for the shared global pace, then make one call with errors translated."""
+        if self.pacer is not None:
+            await self.pacer.wait()
+        with self._translate(route):
+            yield
 
     @contextmanager
     def _translate(self, route: str) -> Iterator[None]:
@@ -205,7 +216,7 @@ class DiscordRestAdapter:
         if channel_id in self._channels:
             return self._channels[channel_id]
         route = "GET /channels/{id}"
-        with self._translate(route):
+        async with self._call(route):
             data = await self.client.http.get_channel(channel_id)
         ch = _parse(_Channel, data, route)
         tags = {t.name.casefold(): t.id for t in ch.available_tags}
@@ -216,7 +227,7 @@ class DiscordRestAdapter:
     async def create_thread(self, channel_id: int, name: str, auto_archive_min: int) -> ThreadInfo:
         """Create a public thread (type 11, not the private default) in a text channel."""
         route = "POST /channels/{id}/threads"
-        with self._translate(route):
+        async with self._call(route):
             data = await self.client.http.start_thread_without_message(
                 channel_id,
                 name=name,
@@ -246,7 +257,7 @@ class DiscordRestAdapter:
             allowed_mentions=allowed_mentions(message.mention_users),
             channel_payload=channel_payload,
         )
-        with self._translate(route):
+        async with self._call(route):
             data = await self.client.http.start_thread_in_forum(channel_id, params=params)
         return _parse(_Channel, data, route).thread()
 
@@ -259,7 +270,7 @@ class DiscordRestAdapter:
             allowed_mentions=allowed_mentions(message.mention_users),
             nonce=nonce,
         )
-        with self._translate(route):
+        async with self._call(route):
             data = await self.client.http.send_message(thread_id, params=params)
         return _parse(_Id, data, route).id
 
@@ -275,7 +286,7 @@ class DiscordRestAdapter:
             options["locked"] = edit.locked
         if edit.applied_tags is not None:
             options["applied_tags"] = [str(t) for t in edit.applied_tags]
-        with self._translate(route):
+        async with self._call(route):
             data = await self.client.http.edit_channel(thread_id, **options)
         return _parse(_Channel, data, route).thread()
 
@@ -284,7 +295,7 @@ class DiscordRestAdapter:
         if channel.guild_id is None:
             return []
         route = "GET /guilds/{id}/threads/active"
-        with self._translate(route):
+        async with self._call(route):
             data = await self.client.http.get_active_threads(channel.guild_id)
         page = _parse(_Page, data, route)
         return [t.thread() for t in page.threads if t.parent_id == channel.id]
@@ -295,7 +306,7 @@ class DiscordRestAdapter:
         found: list[ThreadInfo] = []
         before: str | None = None
         for _ in range(max_pages):
-            with self._translate(route):
+            async with self._call(route):
                 data = await self.client.http.get_public_archived_threads(
                     channel_id, before=cast(Any, before), limit=ARCHIVED_PAGE
                 )
