@@ -1,4 +1,4 @@
-"""A PR's thread: routing, filters, the PR→thread mapping, and find-or-create inside one step.
+"""A PR's thread: routing, filters and find-or-create inside one step (mapping: bot.mapping).
 
 Each public `Threads` method is meant to run as ONE durable step: it reads the mapping from the
 store, re-finds or re-creates the thread when the mapping is gone, and writes back what it changed.
@@ -7,9 +7,7 @@ store, re-finds or re-creates the thread when the mapping is gone, and writes ba
 from __future__ import annotations
 
 import logging
-from typing import TypedDict, cast
-
-from pydantic import BaseModel, ConfigDict, ValidationError
+from typing import TypedDict
 
 from bot import render
 from bot.deps import APPLIED_TAGS_MAX, Deps, name_template, route, tag_names
@@ -23,108 +21,14 @@ from bot.discord import (
     ThreadInfo,
 )
 from bot.github import Subject, pr_key
-from bot.runtime import Context, RetriableError, Store
+from bot.mapping import LOCK_TTL_MS, ThreadRecord, ThreadStore
+from bot.runtime import Context, RetriableError
 
 log = logging.getLogger(__name__)
 
 ARCHIVED_PAGES = 10
-LOCK_TTL_MS = 60_000
 CLOSED_STATES = ("merged", "closed")
 _WARNED: set[tuple[int, str]] = set()  # (forum, tag name) already warned about in this process
-UNLOCK = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-# Take the lock, or re-enter it when it already holds our token: a run resumed after its worker
-# died (or lost Redis mid-step) must not wait out the TTL of the lock its earlier attempt left.
-LOCK = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-return 0
-"""
-
-
-class ThreadRecord(BaseModel):
-    """What the store keeps about a PR's thread (a Redis hash under `data:thread:<pr key>`)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    thread_id: int
-    channel_id: int
-    forum: bool = False
-    name: str = ""
-    archived: bool = False
-    locked: bool = False
-    intro: bool = True
-    state: str = "open"
-    review: str | None = None
-    tags: tuple[int, ...] = ()
-    title: str | None = None  # the latest title seen: what the rename function applies
-
-
-def _encode(value: object) -> str:
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, tuple | list):
-        return ",".join(str(v) for v in value)
-    return "" if value is None else str(value)
-
-
-class ThreadStore:
-    """The PR key -> thread mapping; field-wise writes so concurrent functions never clobber."""
-
-    def __init__(self, store: Store) -> None:
-        self.redis = store.redis
-        self.keys = store.keys
-        self._unlock = store.redis.register_script(UNLOCK)
-        self._lock = store.redis.register_script(LOCK)
-
-    def _key(self, pr: str) -> str:
-        return self.keys.data("thread", pr)
-
-    async def get(self, pr: str) -> ThreadRecord | None:
-        """Return the record, or None when missing or partial."""
-        raw = cast(dict[str, str], await self.redis.hgetall(self._key(pr)))
-        if "thread_id" not in raw:
-            return None
-        data: dict[str, object] = {k: v for k, v in raw.items() if v != ""}
-        data["tags"] = [int(t) for t in raw.get("tags", "").split(",") if t]
-        try:
-            return ThreadRecord.model_validate(data)
-        except ValidationError:
-            return None
-
-    async def put(self, pr: str, record: ThreadRecord) -> None:
-        """Write a whole record (keeping a wanted title already stored)."""
-        fields = record.model_dump(exclude={"title"} if record.title is None else set())
-        await self.update(pr, **fields)
-
-    async def update(self, pr: str, **fields: object) -> None:
-        """Write some fields of the record."""
-        await self.redis.hset(self._key(pr), mapping={k: _encode(v) for k, v in fields.items()})
-
-    async def forget(self, pr: str) -> None:
-        """Drop the mapping (the thread is gone)."""
-        await self.redis.delete(self._key(pr))
-
-    async def swap(self, pr: str, field: str, value: str) -> str | None:
-        """Set one field, returning its previous value (callers are serialized per PR)."""
-        previous = cast(str | None, await self.redis.hget(self._key(pr), field))
-        await self.redis.hset(self._key(pr), field, value)
-        return previous
-
-    async def lock(self, pr: str, token: str, ttl_ms: int) -> bool:
-        """Take (or re-enter) the PR's find-or-create lock; False if another token holds it."""
-        return bool(await self._lock(keys=[self.keys.data("lock", pr)], args=[token, ttl_ms]))
-
-    async def unlock(self, pr: str, token: str) -> None:
-        """Release the lock if it is still ours (compare-and-delete in one script)."""
-        await self._unlock(keys=[self.keys.data("lock", pr)], args=[token])
-
-    async def field(self, pr: str, name: str) -> str | None:
-        """Return one field of the PR's hash (such as the latest `title` seen), if set."""
-        value = cast(str | None, await self.redis.hget(self._key(pr), name))
-        return value or None
 
 
 class Ensured(TypedDict):
