@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import httpx
 import redis.asyncio as aioredis
 
 from bot.settings import Settings
+from tests.loopback import free_port
 
 HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,14 +32,6 @@ START_ATTEMPTS = 10
 
 class ExitedError(RuntimeError):
     """A process we started exited on its own."""
-
-
-def free_port() -> int:
-    """Return a loopback port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 async def until(check: Any, timeout_s: float, what: str, every_s: float = 0.05) -> None:

@@ -30,7 +30,6 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from benchmarks.cluster import free_port
 from benchmarks.table import Row, markdown
 from bot.fixtures import load_delivery
 from bot.runtime import Context, function
@@ -38,6 +37,7 @@ from bot.serve import http_server, serve
 from bot.settings import load_settings
 from bot.web import WEBHOOK_PATH
 from bot.webhooks import DELIVERY_HEADER
+from tests.loopback import free_port, wait_until_up
 
 HOST = "127.0.0.1"
 SECRET = "ingest-benchmark-secret"
@@ -169,20 +169,6 @@ class Load:
         await asyncio.gather(*(loop() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
         return Sample(target, f"saturation ({concurrency} conns)", latencies, len(errors), elapsed)
-
-
-async def wait_until_up(base: str, timeout_s: float = 20.0) -> None:
-    """Poll /healthz until the server answers."""
-    deadline = time.monotonic() + timeout_s
-    async with httpx.AsyncClient(base_url=base) as client:
-        while True:
-            try:
-                if (await client.get("/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-            await asyncio.sleep(0.1)
 
 
 @asynccontextmanager

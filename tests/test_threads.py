@@ -22,9 +22,10 @@ from bot.deps import (
 from bot.discord import OutMessage
 from bot.discord.dryrun import DryRunAdapter
 from bot.github import Subject, User
+from bot.mapping import LOCK_TTL_MS
 from bot.runtime import RetriableError, Store
 from bot.settings import Settings, load_settings
-from bot.threads import LOCK_TTL_MS, Threads
+from bot.threads import Threads
 
 CHANNEL = 111
 FORUM = 222

@@ -19,7 +19,8 @@ import yaml
 
 from bot.settings import Settings
 from tests.deploy import ROOT
-from tests.web import SECRET, free_port, wait_until_up
+from tests.loopback import free_port, wait_until_up
+from tests.web import SECRET
 
 PORT = "8000"
 

@@ -23,7 +23,8 @@ from tests.deploy import ROOT
 from tests.deploy.shutdown_service import FUNCTION_ID
 from tests.discord.world import keep_route_base
 from tests.fakes.discord_server import FakeDiscord
-from tests.web import SECRET, free_port, recorded, wait_until_up
+from tests.loopback import free_port, wait_until_up
+from tests.web import SECRET, recorded
 
 __all__ = ["keep_route_base"]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -17,17 +16,11 @@ import httpx
 import pytest
 
 from bot.fixtures import load_deliveries, load_delivery, scenarios_dir
+from tests.loopback import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "live-replay-secret"
 REDELIVERY = scenarios_dir() / "redelivery"
-
-
-def free_port() -> int:
-    """Return a free loopback port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

@@ -5,21 +5,18 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-import socket
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from bot.metrics import Metrics
 from bot.runtime import Function
 from bot.serve import Service, build_store
 from bot.settings import Settings
 from bot.webhooks import DELIVERY_HEADER, EVENT_HEADER, JSON_TYPE, SIGNATURE_HEADER, sign
+from tests.loopback import free_port, wait_until_up
 
 SECRET = "s3cr3t-for-tests-only-0123456789"
 DISCORD_TOKEN = "MTIz.discord-token-for-tests.only-0123456789"
@@ -80,28 +77,6 @@ def recorded(event: str, action: str | None = None) -> Sample:
     path = SHARED_PAYLOADS / event / f"{action or 'event'}.1.json"
     payload = json.loads(path.read_text(encoding="utf-8"))
     return Sample(event, json.dumps(payload, separators=(",", ":")).encode())
-
-
-def free_port() -> int:
-    """Return a loopback port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-async def wait_until_up(base: str, timeout_s: float = 15.0) -> None:
-    """Poll /healthz until it answers."""
-    deadline = time.monotonic() + timeout_s
-    async with httpx.AsyncClient(base_url=base) as client:
-        while True:
-            try:
-                if (await client.get("/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-            await asyncio.sleep(0.05)
 
 
 @dataclass

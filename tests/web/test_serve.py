@@ -18,7 +18,8 @@ from bot.metrics import Metrics
 from bot.runtime import Context, Function, Runtime, Store, function, run_id_for
 from bot.serve import Service, build_store, serve, startup_problem
 from bot.settings import Settings, load_settings
-from tests.web import DISCORD_TOKEN, ROOT, SECRET, free_port, recorded, running, wait_until_up
+from tests.loopback import free_port, wait_until_up
+from tests.web import DISCORD_TOKEN, ROOT, SECRET, recorded, running
 
 URL = "/webhooks/github"
 
