@@ -6,6 +6,7 @@ list of problems (empty when nothing was lost, doubled or left behind).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,8 @@ from bot.deps import name_template, route
 from bot.settings import Settings
 
 TERMINAL = frozenset({"completed", "failed"})
+# The message a merge or close posts (bot/render.py), before the thread is archived.
+CLOSE_MESSAGE = re.compile(r"(Merged|Closed) by \*\*")
 JSON = dict[str, Any]
 
 
@@ -75,9 +78,18 @@ def check_thread(story: Story, discord: Discord, settings: Settings, audit: Audi
     if thread["name"] != name:
         audit.problems.append(f"{story.pr.key}: thread named {thread['name']!r}, want {name!r}")
     archived = bool(thread["thread_metadata"]["archived"])
-    if archived != story.archived:
-        audit.problems.append(f"{story.pr.key}: archived={archived}, want {story.archived}")
+    want = story.archived and not posted_after_close(discord.texts.get(thread["id"], []))
+    if archived != want:
+        audit.problems.append(f"{story.pr.key}: archived={archived}, want {want}")
     check_messages(story, thread["id"], discord, audit)
+
+
+def posted_after_close(texts: list[str]) -> bool:
+    """Tell whether a message followed the close message (a late delivery, say a comment whose
+    first POST met a 503 and came back after the merge): posting revives an archived thread, as
+    Discord does for anyone, and prbot keeps that behaviour on purpose."""
+    closes = [i for i, text in enumerate(texts) if CLOSE_MESSAGE.search(text)]
+    return bool(closes) and closes[-1] < len(texts) - 1
 
 
 def check_messages(story: Story, thread_id: str, discord: Discord, audit: Audit) -> None:
