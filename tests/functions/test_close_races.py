@@ -82,4 +82,3 @@ async def test_a_rename_retried_after_renaming_still_archives_the_closed_pr(
     [thread] = world.fake.threads_in(world.text.id)
     assert thread.archived
     await store.close()
-
