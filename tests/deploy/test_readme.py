@@ -52,3 +52,11 @@ def test_the_deployment_sections_are_there() -> None:
     assert headings[-1] == "Development"
     assert "```mermaid" in readme() and "/webhooks/github" in readme()
     assert "`prbot check`" in readme()
+
+
+def test_quick_start_output_is_the_golden_replay_transcript() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```text\n", readme.index("The first command replays")) + len("```text\n")
+    shown = readme[start : readme.index("\n```\n", start)]
+    golden = (ROOT / "fixtures/scenarios/pr-lifecycle/transcript.txt").read_text(encoding="utf-8")
+    assert re.sub(r"; \d+\.\d+ s$", "", shown, flags=re.M).rstrip() == golden.rstrip()
