@@ -55,19 +55,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(env_file: Path) -> Settings:
-    return load_settings(read_environment(dotenv=env_file))
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the prbot command line and return its exit code."""
     args = _parser().parse_args(argv)
+    environ = read_environment(dotenv=args.env_file)
     if args.command == "check":  # reports invalid settings as a row of its table
         from bot.commands.check import check_command
 
-        return asyncio.run(check_command(read_environment(dotenv=args.env_file)))
+        return asyncio.run(check_command(environ))
     try:
-        settings = _settings(args.env_file)
+        settings = load_settings(environ)
     except ValidationError as exc:
         print(f"prbot: invalid settings:\n{exc}", file=sys.stderr)
         return 2
@@ -76,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return asyncio.run(serve_command(settings, args.host, args.port, args.role))
     if args.command == "replay":
-        return asyncio.run(_replay(settings, args))
+        return asyncio.run(_replay(settings, environ, args))
     if args.command == "events":
         return asyncio.run(_events(settings, args))
     if args.command == "runs":
@@ -87,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
-async def _replay(settings: Settings, args: argparse.Namespace) -> int:
+async def _replay(settings: Settings, environ: dict[str, str], args: argparse.Namespace) -> int:
     from bot.commands import replay
 
     if args.target:
@@ -97,7 +94,7 @@ async def _replay(settings: Settings, args: argparse.Namespace) -> int:
         return await replay.replay_remote(args.paths, args.target, args.secret)
     if args.last or args.delivery:
         return await replay.replay_stored(settings, args.last, args.delivery)
-    return await replay.replay_local(settings, args.paths)
+    return await replay.replay_local(environ, args.paths)
 
 
 async def _events(settings: Settings, args: argparse.Namespace) -> int:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import httpx
 from dotenv import dotenv_values
+from pydantic import ValidationError
 
 from bot.fixtures import FixtureError, load_deliveries
 from bot.replay import (
@@ -17,7 +18,7 @@ from bot.replay import (
     replay_event,
     replay_settings,
 )
-from bot.runtime import Runtime, Store, SystemClock
+from bot.runtime import PrbotError, Runtime, Store, SystemClock
 from bot.runtime.inspect import get_event, list_events
 from bot.settings import Settings, load_settings
 
@@ -35,8 +36,11 @@ def scenario_overrides(paths: Sequence[Path]) -> dict[str, str]:
     return out
 
 
-async def replay_local(settings: Settings, paths: Sequence[Path]) -> int:
-    """Replay files or scenario folders in process; non-zero when a run failed."""
+async def replay_local(environ: Mapping[str, str], paths: Sequence[Path]) -> int:
+    """Replay files or scenario folders in process; non-zero when a run failed.
+
+    Settings come from `environ` with the scenario's `scenario.env` on top (forum routing, say).
+    """
     from bot.deps import Deps
     from bot.discord import open_adapter
     from bot.discord.dryrun import DryRunAdapter
@@ -50,15 +54,23 @@ async def replay_local(settings: Settings, paths: Sequence[Path]) -> int:
         return 2
     overrides = scenario_overrides(paths)
     forums = [int(c) for c in overrides.pop(FORUM_KEY, "").split(",") if c.strip()]
-    base = settings.model_dump(by_alias=True, exclude_none=True, mode="json")
-    settings = replay_settings(load_settings({**_flatten(base), **overrides}))
+    try:
+        settings = replay_settings(load_settings({**environ, **overrides}))
+    except ValidationError as exc:
+        print(f"prbot: invalid settings:\n{exc}", file=sys.stderr)
+        return 2
     dry_run = settings.discord_token is None
     store = Store.connect(None, prefix="replay")
-    adapter = (
-        DryRunAdapter(out=sys.stdout, forums={c: _default_tags(settings) for c in forums})
-        if dry_run
-        else await open_adapter(settings, store=store)
-    )
+    try:
+        adapter = (
+            DryRunAdapter(out=sys.stdout, forums={c: _default_tags(settings) for c in forums})
+            if dry_run
+            else await open_adapter(settings, store=store)
+        )
+    except PrbotError as exc:  # a wrong token, or Discord unreachable: say so, no traceback
+        await store.close()
+        print(f"prbot: cannot log in to Discord: {exc}", file=sys.stderr)
+        return 2
     try:
         try:
             functions = build_functions(Deps.build(settings, store, adapter))
@@ -81,21 +93,6 @@ async def replay_local(settings: Settings, paths: Sequence[Path]) -> int:
         print(f"✘ run {run.run_id} of {run.function_id} failed (event {run.event_id})")
     print(report.summary())
     return 1 if report.failed else 0
-
-
-def _flatten(values: dict[str, object]) -> dict[str, str]:
-    # Settings dumped by alias back into environment-style strings.
-    out: dict[str, str] = {}
-    for key, value in values.items():
-        if isinstance(value, dict):
-            out[key] = ",".join(f"{k}={v}" for k, v in value.items())
-        elif isinstance(value, list):
-            out[key] = ",".join(str(v) for v in value)
-        elif isinstance(value, bool):
-            out[key] = "true" if value else "false"
-        else:
-            out[key] = str(value)
-    return out
 
 
 def _default_tags(settings: Settings) -> list[str]:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +17,7 @@ from tests.functions.harness import Harness, HarnessFactory, make_harness, scena
 
 __all__ = ["adapter", "fast_sleeps", "keep_route_base", "make_harness", "scenario_store", "world"]
 
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted(p.name for p in scenarios_dir().iterdir() if p.is_dir())
 CREATED = re.compile(r'^(?:thread|forum post) (\d+) created in channel \d+: "(.*)"(?: tags .*)?$')
 RENAMED = re.compile(r'^thread (\d+) renamed ".*" -> "(.*)"$')
@@ -62,3 +67,41 @@ async def test_scenario_over_http_matches_its_transcript(
         assert thread.archived == want.archived, thread_name
         assert len(harness.messages(thread)) == want.messages, thread_name
     assert await harness.failed_runs() == []
+
+
+async def test_replay_with_a_token_does_it_for_real(world: World) -> None:
+    # `prbot replay` with DISCORD_TOKEN acts on Discord instead of printing a dry run.
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DISCORD_TOKEN")}
+    env |= {
+        "DISCORD_TOKEN": world.fake.token,
+        "DISCORD_API_BASE": world.fake.api_base,
+        "DISCORD_CHANNEL_ID": str(world.text.id),
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "--env-file", "/nonexistent", "replay",
+        str(scenarios_dir() / "pr-lifecycle"),
+        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode == 0, (out + err).decode()
+    assert "live: calling Discord" in out.decode()
+    assert world.fake.token not in (out + err).decode()
+    transcript = (scenarios_dir() / "pr-lifecycle" / "transcript.txt").read_text(encoding="utf-8")
+    [(name, want)] = expected_threads(transcript).items()
+    [thread] = world.fake.threads_in(world.text.id)
+    assert (thread.name, thread.archived) == (name, want.archived)
+    assert len(world.fake.messages_in(thread.id)) == want.messages
+
+
+async def test_replay_with_a_wrong_token_says_so_in_one_line(world: World) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env |= {"DISCORD_TOKEN": "not-the-bot-token", "DISCORD_API_BASE": world.fake.api_base}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "--env-file", "/nonexistent", "replay",
+        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode == 2
+    assert "prbot: cannot log in to Discord" in err.decode()
+    assert "Traceback" not in err.decode()
+    assert "not-the-bot-token" not in err.decode()
