@@ -78,26 +78,25 @@ async def edited(r: PrRun) -> str:
     return "rename requested"
 
 
-async def converted_to_draft(r: PrRun) -> str:
-    """Say the PR is a draft again; tag it in forum mode."""
+async def _draft_change(r: PrRun, message: OutMessage, state: str, outcome: str) -> str:
+    """Say the draft state changed (unless the thread was just made for it); tag it."""
     created = await r.thread()
     if created is None:
         return "no thread"
     if not created:
-        await r.say("message", render.draft(r.sender))
-    await r.status(state="draft")
-    return "draft"
+        await r.say("message", message)
+    await r.status(state=state)
+    return outcome
+
+
+async def converted_to_draft(r: PrRun) -> str:
+    """Say the PR is a draft again; tag it in forum mode."""
+    return await _draft_change(r, render.draft(r.sender), "draft", "draft")
 
 
 async def ready_for_review(r: PrRun) -> str:
     """Say the PR is ready (in draft-quiet mode this is where its thread is made)."""
-    created = await r.thread()
-    if created is None:
-        return "no thread"
-    if not created:
-        await r.say("message", render.ready(r.sender))
-    await r.status(state="open")
-    return "ready"
+    return await _draft_change(r, render.ready(r.sender), "open", "ready")
 
 
 async def review_requested(r: PrRun) -> str:

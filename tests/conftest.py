@@ -20,13 +20,18 @@ def redis_url() -> str:
     return TEST_REDIS_URL
 
 
-@pytest.fixture
-async def real_store(redis_url: str) -> AsyncIterator[Store]:
-    """Yield a store on the real Redis, its database flushed first."""
+async def flushed_redis_store(redis_url: str) -> Store:
+    """Return a store on the real Redis, its database flushed first."""
     client = aioredis.Redis.from_url(redis_url)
     await client.flushdb()
     await client.aclose()
-    store = Store.connect(redis_url, prefix="test")
+    return Store.connect(redis_url, prefix="test")
+
+
+@pytest.fixture
+async def real_store(redis_url: str) -> AsyncIterator[Store]:
+    """Yield a store on the real Redis, its database flushed first."""
+    store = await flushed_redis_store(redis_url)
     yield store
     await store.close()
 
@@ -45,9 +50,6 @@ async def store(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator
     if request.param == "embedded":
         s = Store.connect(None, prefix="test")
     else:
-        client = aioredis.Redis.from_url(redis_url)
-        await client.flushdb()
-        await client.aclose()
-        s = Store.connect(redis_url, prefix="test")
+        s = await flushed_redis_store(redis_url)
     yield s
     await s.close()

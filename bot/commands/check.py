@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import warnings
 from collections.abc import Awaitable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import discord
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot import permissions
@@ -37,11 +37,6 @@ from bot.logs import configure
 from bot.permissions import Member, Overwrite
 from bot.runtime import PrbotError, Store
 from bot.settings import Settings
-
-with warnings.catch_warnings():
-    # discord.py imports the stdlib `audioop` (deprecated in 3.11) for voice; prbot has none.
-    warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)
-    import discord
 
 # A check must answer, not hang: each network call gets this long.
 TIMEOUT_S = 15.0

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-import warnings
+
+import discord
 
 from bot import permissions
 from bot.permissions import (
@@ -21,10 +22,6 @@ from bot.permissions import (
     missing,
 )
 from tests.deploy import ROOT
-
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)
-    import discord
 
 GUILD, OWNER, BOT, ROLE, OTHER_ROLE = 1, 2, 3, 10, 11
 VIEW, SEND = int(Permission.VIEW_CHANNEL), int(Permission.SEND_MESSAGES)

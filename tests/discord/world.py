@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import warnings
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import discord
+import discord.http
 import pytest
 
 from bot.discord.adapter import DiscordRestAdapter
 from tests.fakes.discord_models import Channel, Guild
 from tests.fakes.discord_server import FakeDiscord
-
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)
-    import discord
-    import discord.http
 
 FORUM_TAGS = ["open", "draft", "approved", "changes requested", "merged", "closed"]
 

@@ -5,26 +5,20 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import warnings
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import discord
+import discord.http
 import pytest
 
 from tests.fakes.discord_models import Channel, Guild
 from tests.fakes.discord_rules import compute_pings
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.discord_traffic import FaultPlan
-
-with warnings.catch_warnings():
-    # discord.py imports the stdlib audioop (deprecated in 3.11) for voice, which we never use;
-    # pytest's filterwarnings=error would otherwise fail collection.
-    warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)
-    import discord
-    import discord.http
 
 MESSAGES = "/channels/{channel_id}/messages"
 REPO_ROOT = Path(__file__).resolve().parents[2]
