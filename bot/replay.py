@@ -110,8 +110,12 @@ class LocalReplay:
 
 
 def replay_settings(settings: Settings) -> Settings:
-    """Return settings for a local replay: a stand-in channel when none is configured."""
-    if settings.discord_channel_id is None and not settings.repo_channels:
+    """Return settings for a local replay: in a dry run, a stand-in default channel if none.
+
+    Only dry runs get one (nothing real is posted there); a scenario's own routing, such as the
+    forum scenario's, leaves the other repositories on it. A live replay uses what is configured.
+    """
+    if settings.discord_token is None and settings.discord_channel_id is None:
         return settings.model_copy(update={"discord_channel_id": DRY_RUN_CHANNEL_ID})
     return settings
 

@@ -91,3 +91,27 @@ def test_unknown_path_is_a_clear_error() -> None:
     result = replay("/no/such/scenario")
     assert result.returncode == 2
     assert "/no/such/scenario" in result.stderr
+
+
+def test_long_replays_show_progress_and_a_summary() -> None:
+    folders = [str(scenarios_dir() / name) for name in SCENARIOS]
+    total = sum(len(list((scenarios_dir() / n).glob("*.json"))) for n in SCENARIOS) * 2
+    result = replay(*folders, *folders)  # the second pass is all duplicates
+    assert result.returncode == 0, result.stderr
+    assert re.findall(r"^… (\d+)/(\d+) deliveries$", result.stderr, re.M) == [
+        (str(n), str(total)) for n in range(25, total + 1, 25)
+    ]
+    summary = result.stdout.splitlines()[-1]
+    assert summary.startswith(f"replayed {total} deliveries (48 duplicate, 5 ignored, 2 ping, 41 q")
+    # Together the scenarios do what they do one by one (the forum's routing keeps the others'
+    # default channel), and the second pass adds nothing.
+    alone = sum(int(golden_actions(name)) for name in SCENARIOS)
+    assert f"Discord actions: {alone};" in summary
+
+
+def golden_actions(name: str) -> str:
+    """Return the Discord action count a scenario's golden transcript ends with."""
+    text = (scenarios_dir() / name / "transcript.txt").read_text(encoding="utf-8")
+    found = re.search(r"Discord actions: (\d+)", text)
+    assert found is not None
+    return found[1]
