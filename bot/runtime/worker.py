@@ -22,6 +22,8 @@ class Worker:
         self.concurrency = concurrency
         self.outcomes: dict[str, int] = {}
         self._inflight: dict[asyncio.Task[str], Claim] = {}
+        # After cancelling on stop, how long tasks get to finish before we stop waiting on them.
+        self.cancel_grace_s = 5.0
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
 
@@ -65,11 +67,17 @@ class Worker:
         if self._inflight:
             await asyncio.wait(list(self._inflight), timeout=timeout_s)
         unfinished = dict(self._inflight)
-        for run in unfinished:
-            run.cancel()
-        for task in self._tasks:
+        cancelled = [*unfinished, *self._tasks]
+        for task in cancelled:
             task.cancel()
-        await asyncio.gather(*unfinished, *self._tasks, return_exceptions=True)
+        # Bounded: a task that ignores or delays its cancellation must not hold up the exit.
+        # Its run is released all the same; its lease is gone, so it can write nothing more.
+        _, stuck = (
+            await asyncio.wait(cancelled, timeout=self.cancel_grace_s) if cancelled else ((), ())
+        )
+        for task in stuck:
+            log.warning("task %s did not stop within %.1f s of cancelling", task.get_name(),
+                        self.cancel_grace_s)  # fmt: skip
         await self._release(list(unfinished.values()))
 
     async def _release(self, claims: list[Claim]) -> None:

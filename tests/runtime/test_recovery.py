@@ -121,3 +121,30 @@ async def test_failed_runs_index_is_bounded(store: Store) -> None:
     await rt.worker().run_until_idle()
     kept = await store.redis.zrange(store.keys.runs_failed, 0, -1)
     assert len(kept) == 3
+
+
+async def test_stop_is_bounded_even_when_a_step_ignores_cancellation(store: Store) -> None:
+    entered = asyncio.Event()
+    release = asyncio.Event()
+
+    async def stubborn() -> None:
+        entered.set()
+        try:
+            await release.wait()
+        except asyncio.CancelledError:
+            await release.wait()  # ignores the first cancellation
+
+    @function("stubborn", "t/stubborn")
+    async def handler(ctx: Context) -> None:
+        await ctx.step.run("stuck", stubborn)
+
+    rt = Runtime(store, [handler])
+    await rt.send([Event(name="t/stubborn", id="s1")])
+    worker = rt.worker(concurrency=2)
+    worker.cancel_grace_s = 0.2
+    await worker.start()
+    await asyncio.wait_for(entered.wait(), 10)
+    await asyncio.wait_for(worker.stop(timeout_s=0.1), 5)  # returns despite the stuck step
+    state = await store.redis.hgetall(store.keys.run(run_id_for("s1", "stubborn")))
+    assert state["status"] == "queued"  # handed back for another worker
+    release.set()  # let the stuck task end
