@@ -19,7 +19,7 @@ from bot.deps import Deps
 from bot.discord.adapter import DiscordRestAdapter
 from bot.fixtures import load_deliveries, scenarios_dir
 from bot.replay import drain
-from bot.runtime import Runtime, Store
+from bot.runtime import Runtime, Store, Worker
 from bot.settings import load_settings
 from bot.web import WEBHOOK_PATH, create_app
 from functions import build_functions
@@ -36,7 +36,7 @@ async def count_calls(scenario: str) -> dict[str, int]:
         store = Store.connect(None, prefix="calls")
         adapter = await DiscordRestAdapter.login(fake.token, api_base=fake.api_base)
         runtime = Runtime(store, build_functions(Deps.build(settings, store, adapter)))
-        worker = runtime.worker()
+        worker = Worker(runtime)
         transport = httpx.ASGITransport(app=create_app(settings, runtime))
         counts: dict[str, int] = {}
         async with httpx.AsyncClient(transport=transport, base_url="http://prbot") as client:

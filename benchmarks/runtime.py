@@ -22,7 +22,7 @@ import redis.asyncio as aioredis
 
 from benchmarks.cluster import ROOT, spawn, stop_process, until
 from benchmarks.table import Row
-from bot.runtime import Context, Event, Function, Runtime, Store, function
+from bot.runtime import Context, Event, Function, Runtime, Store, Worker, function
 
 GO = "go"  # the app-data key that lets worker processes start
 
@@ -55,7 +55,7 @@ async def measure_embedded(runs: int, concurrency: int) -> float:
     done = [0]
     runtime = Runtime(store, [noop_function(done)])
     await enqueue(store, runs)
-    worker = runtime.worker(concurrency)
+    worker = Worker(runtime, concurrency)
     started = time.perf_counter()
     await worker.start()
     async with asyncio.timeout(300):
@@ -70,7 +70,7 @@ async def measure_embedded(runs: int, concurrency: int) -> float:
 async def serve_worker(redis_url: str, prefix: str, concurrency: int) -> None:
     """Be one worker process: wait for the go key, then execute runs until SIGTERM."""
     store = Store.connect(redis_url, prefix)
-    worker = Runtime(store, [noop_function([0])]).worker(concurrency)
+    worker = Worker(Runtime(store, [noop_function([0])]), concurrency)
     await store.redis.incr(store.keys.data("ready"))
     while not await store.redis.exists(store.keys.data(GO)):
         await asyncio.sleep(0.002)

@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.runtime import Store
 
 LOCK_TTL_MS = 60_000
-UNLOCK = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-# Take the lock, or re-enter it when it already holds our token: a run resumed after its worker
-# died (or lost Redis mid-step) must not wait out the TTL of the lock its earlier attempt left.
-LOCK = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-return 0
-"""
 
 
 class ThreadRecord(BaseModel):
@@ -52,17 +39,11 @@ class ThreadStore:
     """The PR key -> thread mapping; field-wise writes so concurrent functions never clobber."""
 
     def __init__(self, store: Store) -> None:
-        self.redis = store.redis
-        self.keys = store.keys
-        self._unlock = store.redis.register_script(UNLOCK)
-        self._lock = store.redis.register_script(LOCK)
-
-    def _key(self, pr: str) -> str:
-        return self.keys.data("thread", pr)
+        self.data = store.data
 
     async def get(self, pr: str) -> ThreadRecord | None:
         """Return the record, or None when missing or partial."""
-        raw = cast(dict[str, str], await self.redis.hgetall(self._key(pr)))
+        raw = await self.data.get("thread", pr)
         if "thread_id" not in raw:
             return None
         data: dict[str, object] = {k: v for k, v in raw.items() if v != ""}
@@ -79,27 +60,24 @@ class ThreadStore:
 
     async def update(self, pr: str, **fields: object) -> None:
         """Write some fields of the record."""
-        await self.redis.hset(self._key(pr), mapping={k: _encode(v) for k, v in fields.items()})
+        await self.data.update("thread", pr, {k: _encode(v) for k, v in fields.items()})
 
     async def forget(self, pr: str) -> None:
         """Drop the mapping (the thread is gone)."""
-        await self.redis.delete(self._key(pr))
+        await self.data.forget("thread", pr)
 
     async def swap(self, pr: str, field: str, value: str) -> str | None:
-        """Set one field, returning its previous value (callers are serialized per PR)."""
-        previous = cast(str | None, await self.redis.hget(self._key(pr), field))
-        await self.redis.hset(self._key(pr), field, value)
-        return previous
+        """Set one field, returning its previous value."""
+        return await self.data.swap("thread", pr, field, value)
 
     async def lock(self, pr: str, token: str, ttl_ms: int) -> bool:
         """Take (or re-enter) the PR's find-or-create lock; False if another token holds it."""
-        return bool(await self._lock(keys=[self.keys.data("lock", pr)], args=[token, ttl_ms]))
+        return await self.data.lock(pr, token, ttl_ms)
 
     async def unlock(self, pr: str, token: str) -> None:
-        """Release the lock if it is still ours (compare-and-delete in one script)."""
-        await self._unlock(keys=[self.keys.data("lock", pr)], args=[token])
+        """Release the lock if it is still ours."""
+        await self.data.unlock(pr, token)
 
     async def field(self, pr: str, name: str) -> str | None:
         """Return one field of the PR's hash (such as the latest `title` seen), if set."""
-        value = cast(str | None, await self.redis.hget(self._key(pr), name))
-        return value or None
+        return await self.data.field("thread", pr, name) or None

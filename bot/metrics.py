@@ -8,7 +8,6 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from bot.runtime import Observer, Store, StoreUnavailableError
-from bot.runtime.store import translate_errors
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +72,7 @@ class Metrics:
     async def refresh(self, store: Store) -> None:
         """Read the gauges that live in the store (queue depth) at scrape time."""
         try:
-            with translate_errors():
-                depth = await store.redis.zcard(store.keys.sched)
+            depth = await store.reads.queue_depth()
         except StoreUnavailableError as exc:  # a scrape must not fail because Redis does
             log.debug("queue depth unavailable: %s", exc)
             return

@@ -45,7 +45,7 @@ async def drain(runtime: Runtime, worker: Worker) -> None:
     """Run everything, fast-forwarding a manual clock over backoffs and sleeps."""
     for _ in range(MAX_FAST_FORWARDS):
         await worker.run_until_idle()
-        due = await runtime.store.next_due_ms()
+        due = await runtime.store.reads.next_due_ms()
         if due is None:
             return
         if isinstance(runtime.clock, ManualClock):
@@ -68,7 +68,7 @@ class LocalReplay:
 
     def __init__(self, runtime: Runtime, out: TextIO, progress: TextIO | None = None) -> None:
         self.runtime = runtime
-        self.worker = runtime.worker(concurrency=8)
+        self.worker = Worker(runtime, concurrency=8)
         self.out = out
         self.progress = progress
         self.report = ReplayReport()

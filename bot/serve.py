@@ -20,6 +20,7 @@ from bot.runtime import (
     RuntimeOptions,
     Store,
     StoreUnavailableError,
+    Worker,
 )
 from bot.runtime.store import DAY_MS
 from bot.settings import Settings
@@ -120,7 +121,7 @@ class Service:
         observer = MetricsObserver(self.metrics)
         options = RuntimeOptions(lease_ms=int(settings.run_visibility_timeout_s * 1000))
         self.runtime = Runtime(self.store, functions, options=options, observer=observer)
-        self.worker = self.runtime.worker(settings.worker_concurrency) if role != "web" else None
+        self.worker = Worker(self.runtime, settings.worker_concurrency) if role != "web" else None
         self.worker_started = False
         ready = worker_ready or (lambda: self.worker_started)
         self.app = create_app(

@@ -182,8 +182,7 @@ async def open_adapter(
                         delay)  # fmt: skip
             await sleep(min(delay, LOGIN_MAX_WAIT_S))
     if store is not None:
-        key = store.keys.data("discord", "pace")
-        adapter.pacer = RedisPacer(store.redis, key, settings.discord_global_rate)
+        adapter.pacer = RedisPacer(store, "discord", settings.discord_global_rate)
     return adapter
 
 

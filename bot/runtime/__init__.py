@@ -12,7 +12,9 @@ from bot.runtime.errors import (
 from bot.runtime.events import FUNCTION_FAILED, Event
 from bot.runtime.functions import Function, Registry, Trigger, function, run_id_for
 from bot.runtime.observer import Observer
-from bot.runtime.runtime import Runtime, RuntimeOptions, SendResult
+from bot.runtime.options import RuntimeOptions
+from bot.runtime.planner import SendResult
+from bot.runtime.runtime import Runtime
 from bot.runtime.steps import Step, nonce_for
 from bot.runtime.store import Limits, Store
 from bot.runtime.worker import Worker

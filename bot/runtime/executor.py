@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
+from bot.runtime.clock import Clock
 from bot.runtime.context import Context
 from bot.runtime.errors import NonRetriableError, StoreUnavailableError
 from bot.runtime.events import Event
 from bot.runtime.functions import Function
+from bot.runtime.observer import Observer
+from bot.runtime.options import RuntimeOptions
+from bot.runtime.planner import Planner
 from bot.runtime.policy import decide, describe
-from bot.runtime.runtime import Runtime
 from bot.runtime.steps import LeaseLost, Step, StepFailed, Suspend
-from bot.runtime.store import Claim
+from bot.runtime.store import Claim, Store
 
 log = logging.getLogger("bot.runtime.run")
 
@@ -30,11 +36,24 @@ class RunLogger(logging.LoggerAdapter[logging.Logger]):
         return msg, kwargs
 
 
+@dataclass(frozen=True)
+class Services:
+    """What executing a run needs: the store, the planner, time, tuning and the event sender."""
+
+    store: Store
+    planner: Planner
+    clock: Clock
+    rng: random.Random
+    options: RuntimeOptions
+    observer: Observer
+    send: Callable[[Sequence[Event]], Awaitable[object]]
+
+
 class Execution:
     """One attempt at one run, holding the lease `claim`; also the steps' saver."""
 
-    def __init__(self, runtime: Runtime, claim: Claim) -> None:
-        self.rt = runtime
+    def __init__(self, services: Services, claim: Claim) -> None:
+        self.rt = services
         self.claim = claim
         self.attempt = int(claim.run.get("attempt", "0"))
         self.function_id = claim.run.get("fn", "?")
@@ -73,7 +92,7 @@ class Execution:
             return "lost"
 
     async def _execute(self) -> str:
-        fn = self.rt.registry.get(self.function_id)
+        fn = self.rt.planner.registry.get(self.function_id)
         event = self._event()
         if fn is None or event is None:
             why = "event record expired" if fn else f"function {self.function_id!r} not registered"
@@ -161,8 +180,8 @@ class Execution:
         text = describe(error)
         then = []
         if fn is not None and event is not None:
-            failed = self.rt.failure_events(fn, self.claim.run_id, text, event)
-            then = [self.rt.plan(e) for e in failed]
+            failed = self.rt.planner.failure_events(fn, self.claim.run_id, text, event)
+            then = [self.rt.planner.plan(e) for e in failed]
         entry = {"step": step or "$handler", "status": "failed", "attempt": self.attempt}
         entry.update({"at": self._now(), "error": text})
         await self._finish("failed", "error", text, entry, then)

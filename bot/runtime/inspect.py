@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import json
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from bot.runtime.events import Event
 from bot.runtime.store import Store
@@ -50,17 +50,13 @@ async def list_runs(
     store: Store, limit: int = 20, failed: bool = False, function_id: str | None = None
 ) -> list[RunSummary]:
     """Return the newest runs, optionally only failed ones or one function's."""
-    index = store.keys.runs_failed if failed else store.keys.runs
     out: list[RunSummary] = []
     start, page = 0, max(limit, 100)
     while len(out) < limit:
-        ids = cast(list[str], await store.redis.zrevrange(index, start, start + page - 1))
+        ids = await store.reads.run_page(start, page, failed)
         if not ids:
             break
-        async with store.redis.pipeline(transaction=False) as pipe:
-            for run_id in ids:
-                pipe.hgetall(store.keys.run(run_id))
-            states: list[dict[str, str]] = await pipe.execute()
+        states = await store.reads.run_states(ids)
         for run_id, state in zip(ids, states, strict=True):
             if state and (function_id is None or state.get("fn") == function_id):
                 out.append(_summary(run_id, state))
@@ -70,11 +66,7 @@ async def list_runs(
 
 async def get_run(store: Store, run_id: str) -> RunDetail | None:
     """Return a run with its steps and timeline, or None when unknown or expired."""
-    async with store.redis.pipeline(transaction=False) as pipe:
-        pipe.hgetall(store.keys.run(run_id))
-        pipe.hgetall(store.keys.steps(run_id))
-        pipe.lrange(store.keys.log(run_id), 0, -1)
-        state, steps, log = await pipe.execute()
+    state, steps, log = await store.reads.run(run_id)
     if not state:
         return None
     timeline = [json.loads(entry) for entry in log]
@@ -162,8 +154,7 @@ class StoredEvent:
 
 async def get_event(store: Store, event_id: str) -> StoredEvent | None:
     """Return one recorded event, or None when unknown or expired."""
-    raw = cast(str | None, await store.redis.get(store.keys.event(event_id)))
-    score = await store.redis.zscore(store.keys.events, event_id)
+    raw, score = await store.reads.event(event_id)
     return _stored(raw, score) if raw else None
 
 
@@ -179,16 +170,10 @@ async def list_events(store: Store, limit: int = 20, name: str | None = None) ->
     out: list[StoredEvent] = []
     start, page = 0, max(limit, 100)
     while len(out) < limit:
-        rows = cast(
-            list[tuple[str, float]],
-            await store.redis.zrevrange(store.keys.events, start, start + page - 1, True),
-        )
+        rows = await store.reads.event_page(start, page)
         if not rows:
             break
-        async with store.redis.pipeline(transaction=False) as pipe:
-            for event_id, _ in rows:
-                pipe.get(store.keys.event(event_id))
-            raws: list[str | None] = await pipe.execute()
+        raws = await store.reads.event_records([event_id for event_id, _ in rows])
         for (_, score), raw in zip(rows, raws, strict=True):
             if raw:
                 stored = _stored(raw, score)

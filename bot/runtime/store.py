@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
 
 from bot.runtime import scripts
-from bot.runtime.errors import StoreUnavailableError
+from bot.runtime.data import AppData
 from bot.runtime.keys import Keys
+from bot.runtime.reads import Reads
+from bot.runtime.translate import translate_errors
 
 DAY_MS = 86_400_000
 
@@ -71,17 +72,6 @@ class ClaimBatch:
     next_due_ms: int | None = None
 
 
-@contextmanager
-def translate_errors() -> Iterator[None]:
-    """Turn redis-py errors into StoreUnavailableError at the adapter boundary."""
-    try:
-        yield
-    except RedisError as exc:
-        raise StoreUnavailableError(f"store unavailable: {type(exc).__name__}: {exc}") from exc
-    except OSError as exc:
-        raise StoreUnavailableError(f"store unavailable: {exc}") from exc
-
-
 def _pairs(flat: Sequence[str]) -> dict[str, str]:
     return dict(zip(flat[::2], flat[1::2], strict=True))
 
@@ -90,8 +80,10 @@ class Store:
     """Queue, run state, dedup and app data in Redis, every change atomic (see scripts.py)."""
 
     def __init__(self, client: aioredis.Redis, keys: Keys, limits: Limits, embedded: bool) -> None:
-        self.redis = client
+        self.redis = client  # for tests and benchmarks that inspect; product code uses operations
         self.keys = keys
+        self.data = AppData(client, keys)
+        self.reads = Reads(client, keys)
         self.limits = limits
         self.embedded = embedded
         self._enqueue = client.register_script(scripts.ENQUEUE)
@@ -252,12 +244,6 @@ class Store:
                 keys=[self.keys.sched, self.keys.lease], args=[until_ms, *flat]
             )
         return [str(x) for x in lost]
-
-    async def next_due_ms(self) -> int | None:
-        """Return when the earliest scheduled key is due (or its lease ends), None when idle."""
-        with translate_errors():
-            head = await self.redis.zrange(self.keys.sched, 0, 0, withscores=True)
-        return int(head[0][1]) if head else None
 
     @asynccontextmanager
     async def wake_messages(self) -> AsyncIterator[AsyncIterator[object]]:

@@ -7,7 +7,7 @@ import contextlib
 import logging
 
 from bot.runtime.errors import StoreUnavailableError
-from bot.runtime.executor import Execution
+from bot.runtime.executor import Execution, Services
 from bot.runtime.runtime import Runtime
 from bot.runtime.store import Claim
 
@@ -19,6 +19,10 @@ class Worker:
 
     def __init__(self, runtime: Runtime, concurrency: int = 32) -> None:
         self.rt = runtime
+        self.services = Services(
+            runtime.store, runtime.planner, runtime.clock, runtime.rng, runtime.options,
+            runtime.observer, runtime.send,
+        )  # fmt: skip
         self.concurrency = concurrency
         self.outcomes: dict[str, int] = {}
         self._inflight: dict[asyncio.Task[str], Claim] = {}
@@ -46,7 +50,7 @@ class Worker:
         return done
 
     async def _execute(self, claim: Claim) -> str:
-        outcome = await Execution(self.rt, claim).execute()
+        outcome = await Execution(self.services, claim).execute()
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
         return outcome
 

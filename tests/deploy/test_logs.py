@@ -13,7 +13,7 @@ import pytest
 
 from bot.logs import JsonFormatter, RedactSecrets
 from bot.metrics import Metrics
-from bot.runtime import Context, Event, Runtime, Store, function
+from bot.runtime import Context, Event, Runtime, Store, Worker, function
 from bot.settings import load_settings
 from bot.web import create_app
 from tests.web import SECRET, recorded
@@ -93,7 +93,7 @@ async def run_lines(store: Store, caplog: pytest.LogCaptureFixture) -> list[dict
     caplog.set_level(logging.DEBUG)
     runtime = Runtime(store, [logged])
     await runtime.send([Event(name="t/logged", id="e-json")])
-    assert await runtime.worker().run_until_idle() == 1
+    assert await Worker(runtime).run_until_idle() == 1
     return as_json(caplog.records, "bot.runtime.run")
 
 

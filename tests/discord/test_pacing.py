@@ -36,7 +36,7 @@ async def test_requests_go_at_once_up_to_the_burst_then_one_interval_apart(
     real_store: Store,
 ) -> None:
     clock = Clock()
-    pacer = RedisPacer(real_store.redis, "t:pace", 10, burst=5, now_ms=clock.now)
+    pacer = RedisPacer(real_store, "t", 10, burst=5, now_ms=clock.now)
     waits = [await pacer.reserve() for _ in range(7)]
     assert waits == [0, 0, 0, 0, 0, 0.1, 0.2]
     clock.ms += 1_000  # a quiet second refills the burst
@@ -46,13 +46,13 @@ async def test_requests_go_at_once_up_to_the_burst_then_one_interval_apart(
 async def test_processes_sharing_the_key_share_one_pace(real_store: Store) -> None:
     clock = Clock()
     a, b = (
-        RedisPacer(real_store.redis, "t:pace", 20, burst=1, now_ms=clock.now, sleep=clock.sleep)
+        RedisPacer(real_store, "t", 20, burst=1, now_ms=clock.now, sleep=clock.sleep)
         for _ in range(2)
     )
     for pacer in (a, b, a, b):
         await pacer.wait()
     assert clock.slept == [0.05, 0.05, 0.05]  # one interval apart whoever asks
-    other = RedisPacer(real_store.redis, "t:other", 20, burst=1, now_ms=clock.now)
+    other = RedisPacer(real_store, "t-other", 20, burst=1, now_ms=clock.now)
     assert await other.reserve() == 0  # another bot's key is another pace
 
 
@@ -85,7 +85,7 @@ async def paced_adapters(fake: FakeDiscord, store: Store | None) -> list[Discord
     if store is not None:
         for adapter in adapters:
             adapter.pacer = RedisPacer(
-                store.redis, "t:pace", 8, burst=2, now_ms=lambda: fake.now() * 1000,
+                store, "t", 8, burst=2, now_ms=lambda: fake.now() * 1000,
                 sleep=lambda s: _advance(fake, s),
             )  # fmt: skip
     return adapters
@@ -132,7 +132,7 @@ async def test_login_retries_passing_failures_then_paces_on_the_store(
         assert slept == [2.0, 4.0]
         assert isinstance(adapter, DiscordRestAdapter)
         assert isinstance(adapter.pacer, RedisPacer)
-        assert adapter.pacer.key == real_store.keys.data("discord", "pace")
+        assert adapter.pacer.name == "discord"  # the key data:discord:pace, shared by all
     finally:
         await adapter.close()
 

@@ -14,7 +14,7 @@ import pytest
 from bot.deps import Deps
 from bot.discord.adapter import DiscordRestAdapter
 from bot.fixtures import Delivery, load_delivery, scenarios_dir
-from bot.runtime import ManualClock, Runtime, Store
+from bot.runtime import ManualClock, Runtime, Store, Worker
 from bot.settings import load_settings
 from bot.web import create_app
 from functions import build_functions
@@ -71,7 +71,7 @@ class Harness:
 
     async def settle(self) -> None:
         """Run until nothing is left: due runs now, then jump both clocks to the next due one."""
-        worker = self.runtime.worker(concurrency=8)
+        worker = Worker(self.runtime, concurrency=8)
         for _ in range(MAX_SETTLE_ROUNDS):
             await worker.run_until_idle()
             due = await self.store.redis.zrange(self.store.keys.sched, 0, 0, withscores=True)

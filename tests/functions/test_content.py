@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.fixtures import scenarios_dir
+from bot.runtime import Worker
 from tests.discord.world import FORUM_TAGS
 from tests.functions.harness import Harness, text_of
 
@@ -61,7 +62,7 @@ async def test_rename_wait_never_holds_back_comments(make_harness: Make) -> None
     for _ in range(2):  # use up the two renames of this window
         thread.renames.append(h.world.fake.now())
     await h.deliver("edge-cases", "07-edited-title-3", "03-comment-mentions")
-    await h.runtime.worker().run_until_idle()  # no clock moves: the rename is rescheduled
+    await Worker(h.runtime).run_until_idle()  # no clock moves: the rename is rescheduled
     assert "@everyone @here" in text_of(h.messages(h.thread())[-1])
     assert not h.thread().name.endswith("…")
     await h.settle()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bot.runtime import Context, Runtime, RuntimeOptions, Store, function
+from bot.runtime import Context, Runtime, RuntimeOptions, Store, Worker, function
 
 LEASE_MS = 1_000
 
@@ -33,7 +33,7 @@ def build(store: Store) -> Runtime:
 async def main(redis_url: str, prefix: str) -> None:
     """Run a worker until killed."""
     store = Store.connect(redis_url, prefix)
-    worker = build(store).worker(concurrency=4)
+    worker = Worker(build(store), concurrency=4)
     await worker.start()
     await asyncio.Event().wait()
 

@@ -19,6 +19,7 @@ from bot.runtime import (
     Runtime,
     RuntimeOptions,
     Store,
+    Worker,
     function,
     run_id_for,
 )
@@ -64,7 +65,7 @@ async def test_steps_are_memoized_across_retries(store: Store) -> None:
     clock = ManualClock()
     rt = make_runtime(store, memo, clock=clock)
     await rt.send([Event(name="t/memo", id="e1")])
-    worker = rt.worker()
+    worker = Worker(rt)
     for _ in range(3):
         await worker.run_until_idle()
         clock.advance(60)
@@ -85,7 +86,7 @@ async def test_backoff_waits_with_jitter_and_grows(store: Store) -> None:
     clock = ManualClock()
     rt = make_runtime(store, fn, clock=clock)
     await rt.send([Event(name="t/backoff", id="e1")])
-    worker, run_id = rt.worker(), run_id_for("e1", "backoff")
+    worker, run_id = Worker(rt), run_id_for("e1", "backoff")
     await worker.run_until_idle()
     delays = []
     for attempt in (1, 2, 3):
@@ -119,7 +120,7 @@ async def test_non_retriable_fails_at_once_and_emits_failure_event(store: Store)
 
     rt = make_runtime(store, doomed, on_failure)
     await rt.send([Event(name="t/doomed", id="e1", data={"pr": 1})])
-    await rt.worker().run_until_idle()
+    await Worker(rt).run_until_idle()
     run_id = run_id_for("e1", "doomed")
     state = await run_state(store, run_id)
     assert state["status"] == "failed"
@@ -160,7 +161,7 @@ async def test_exhausted_retries_fail_the_run_and_keep_it_inspectable(store: Sto
     clock = ManualClock()
     rt = make_runtime(store, always, on_failure, clock=clock)
     await rt.send([Event(name="t/always", id="e1")])
-    worker = rt.worker()
+    worker = Worker(rt)
     for _ in range(5):
         await worker.run_until_idle()
         clock.advance(60)
@@ -189,7 +190,7 @@ async def test_retry_after_reschedules_exactly(store: Store) -> None:
     clock = ManualClock()
     rt = make_runtime(store, limited, clock=clock)
     await rt.send([Event(name="t/limited", id="e1")])
-    worker = rt.worker()
+    worker = Worker(rt)
     start = clock.now_ms()
     await worker.run_until_idle()
     state = await run_state(store, run_id_for("e1", "limited"))
@@ -218,14 +219,14 @@ async def test_dedup_within_24h_and_recorded_for_new_functions_after(store: Stor
     assert [r.status for r in await rt.send([Event(name="t/dedup", id="d1")])] == ["queued"]
     clock.advance(DAY_S - 1)
     assert [r.status for r in await rt.send([Event(name="t/dedup", id="d1")])] == ["duplicate"]
-    await rt.worker().run_until_idle()
+    await Worker(rt).run_until_idle()
     assert calls == ["first"]
     # Past the window a function added since gets its run; the old run is never made twice.
     clock.advance(2)
     rt2 = make_runtime(store, first, second, clock=clock)
     [result] = await rt2.send([Event(name="t/dedup", id="d1")])
     assert result.status == "queued"
-    await rt2.worker().run_until_idle()
+    await Worker(rt2).run_until_idle()
     assert calls == ["first", "second"]
 
 
@@ -261,7 +262,7 @@ async def test_per_key_order_with_parallel_keys(store: Store) -> None:
         for k in ("a", "b", "c")
     ]
     await rt.send(events)
-    await rt.worker(concurrency=8).run_until_idle()
+    await Worker(rt, concurrency=8).run_until_idle()
     for key in "abc":
         assert [s for k, s in order if k == key] == list(range(6))
     assert overlap["max_same_key"] == 1
@@ -288,7 +289,7 @@ async def test_a_retrying_run_holds_back_later_runs_of_its_key_only(store: Store
             Event(name="t/keyed", id="b1", data={"key": "b"}),
         ]
     )
-    worker = rt.worker()
+    worker = Worker(rt)
     await worker.run_until_idle()
     assert calls == ["a1", "b1"]
     clock.advance(60)
@@ -315,7 +316,7 @@ async def test_send_event_is_memoized(store: Store) -> None:
     clock = ManualClock()
     rt = make_runtime(store, sender, receiver, clock=clock)
     await rt.send([Event(name="t/send", id="s1")])
-    worker = rt.worker()
+    worker = Worker(rt)
     await worker.run_until_idle()
     clock.advance(60)
     await worker.run_until_idle()
@@ -338,7 +339,7 @@ async def test_durable_sleep_frees_the_worker(store: Store) -> None:
     clock = ManualClock()
     rt = make_runtime(store, sleeper, other, clock=clock)
     await rt.send([Event(name="t/sleep", id="z1")])
-    worker = rt.worker(concurrency=1)
+    worker = Worker(rt, concurrency=1)
     await worker.run_until_idle()
     state = await run_state(store, run_id_for("z1", "sleeper"))
     assert state["status"] == "sleeping"
@@ -360,7 +361,7 @@ async def test_repeated_step_ids_get_deterministic_suffixes(store: Store) -> Non
 
     rt = make_runtime(store, loop)
     await rt.send([Event(name="t/loop", id="l1")])
-    await rt.worker().run_until_idle()
+    await Worker(rt).run_until_idle()
     steps = await store.redis.hgetall(store.keys.steps(run_id_for("l1", "loop")))
     assert sorted(steps) == ["item", "item:2", "item:3"]
 
@@ -376,7 +377,7 @@ async def test_non_json_step_result_fails_without_retry(store: Store) -> None:
 
     rt = make_runtime(store, bad)
     await rt.send([Event(name="t/bad", id="b1")])
-    await rt.worker().run_until_idle()
+    await Worker(rt).run_until_idle()
     state = await run_state(store, run_id_for("b1", "bad-json"))
     assert state["status"] == "failed"
     assert "not JSON-serialisable" in state["error"]
@@ -417,7 +418,7 @@ async def test_functions_sharing_a_key_share_one_ordered_queue(store: Store) -> 
             Event(name="pr/comment", id="c2", data={"pr": 1}),
         ]
     )
-    await rt.worker(concurrency=8).run_until_idle()
+    await Worker(rt, concurrency=8).run_until_idle()
     assert order == ["c0", "o1", "c1", "c2"]
 
 
@@ -436,5 +437,5 @@ async def test_raw_json_data_is_stored_as_received_and_read_back_equal(store: St
     assert raw in record  # the payload text itself, not a re-serialisation
     assert json.loads(record)["event"]["data"] == data
     assert json.loads(record)["meta"] == {"X": "1"}
-    await rt.worker().run_until_idle()
+    await Worker(rt).run_until_idle()
     assert seen == [data]

@@ -7,7 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.runtime import Context, Event, ManualClock, NonRetriableError, Store, function, run_id_for
+from bot.runtime import (
+    Context,
+    Event,
+    ManualClock,
+    NonRetriableError,
+    Store,
+    Worker,
+    function,
+    run_id_for,
+)
 from bot.runtime.inspect import age
 from tests.runtime.test_contract import make_runtime
 
@@ -43,7 +52,7 @@ async def seed(store: Store) -> tuple[str, str]:
 
     rt = make_runtime(store, good, bad, clock=ManualClock(start_ms=1_000))
     await rt.send([Event(name="t/good", id="g1"), Event(name="t/bad", id="b1")])
-    await rt.worker().run_until_idle()
+    await Worker(rt).run_until_idle()
     return run_id_for("g1", "good"), run_id_for("b1", "bad")
 
 

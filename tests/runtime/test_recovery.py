@@ -13,6 +13,7 @@ from bot.runtime import (
     NonRetriableError,
     Runtime,
     Store,
+    Worker,
     function,
     run_id_for,
 )
@@ -39,7 +40,7 @@ async def test_abandoned_run_resumes_after_last_completed_step(store: Store) -> 
     [claim] = batch.claims
     await store.save_step(claim, "one", json.dumps({"data": "one"}), clock.now_ms(), {})
     counts["one"] = 1
-    worker = rt.worker()
+    worker = Worker(rt)
     assert await worker.run_until_idle() == 0  # still leased: nobody else may touch it
     clock.advance(rt.options.lease_ms / 1000)
     assert await worker.run_until_idle() == 1
@@ -64,7 +65,7 @@ async def test_a_run_abandoned_too_often_fails_instead_of_blocking_its_key(store
     for _ in range(rt.options.max_abandoned + 1):
         assert len((await store.claim(clock.now_ms(), 1_000, 10)).claims) == 1
         clock.advance(1)
-    await rt.worker().run_until_idle()
+    await Worker(rt).run_until_idle()
     p1 = await store.redis.hgetall(store.keys.run(run_id_for("p1", "poison")))
     p2 = await store.redis.hgetall(store.keys.run(run_id_for("p2", "poison")))
     assert p1["status"] == "failed"
@@ -90,7 +91,7 @@ async def test_several_workers_share_one_store_exactly_once_in_order(store: Stor
         for k in range(10)
     ]
     await runtimes[0].send(events)
-    workers = [rt.worker(concurrency=4) for rt in runtimes]
+    workers = [Worker(rt, concurrency=4) for rt in runtimes]
     for w in workers:
         await w.start()
     try:
@@ -118,7 +119,7 @@ async def test_failed_runs_index_is_bounded(store: Store) -> None:
     store.limits = replace(store.limits, runs_max=3)
     rt = make_runtime(store, fails)
     await rt.send([Event(name="t/fails", id=f"f{i}") for i in range(5)])
-    await rt.worker().run_until_idle()
+    await Worker(rt).run_until_idle()
     kept = await store.redis.zrange(store.keys.runs_failed, 0, -1)
     assert len(kept) == 3
 
@@ -140,7 +141,7 @@ async def test_stop_is_bounded_even_when_a_step_ignores_cancellation(store: Stor
 
     rt = Runtime(store, [handler])
     await rt.send([Event(name="t/stubborn", id="s1")])
-    worker = rt.worker(concurrency=2)
+    worker = Worker(rt, concurrency=2)
     worker.cancel_grace_s = 0.2
     await worker.start()
     await asyncio.wait_for(entered.wait(), 10)

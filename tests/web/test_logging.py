@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from bot.metrics import Metrics
-from bot.runtime import Context, Runtime, Store, function
+from bot.runtime import Context, Runtime, Store, Worker, function
 from bot.settings import load_settings
 from bot.web import create_app
 from bot.webhooks import sign
@@ -59,7 +59,7 @@ async def test_receiver_logs_and_answers_carry_no_secret(
         for body, headers in _requests():
             answers.append((await client.post(URL, content=body, headers=headers)).text)
         answers.append((await client.get("/metrics")).text)
-    await runtime.worker().run_until_idle()
+    await Worker(runtime).run_until_idle()
     assert len([r for r in caplog.records if r.name == "bot.web"]) == 6  # one line per delivery
     _assert_clean(caplog.text)
     _assert_clean("\n".join(answers))

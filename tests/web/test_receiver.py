@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from bot.metrics import Metrics, MetricsObserver, record_discord_call
-from bot.runtime import Context, Event, ManualClock, Runtime, Store, function
+from bot.runtime import Context, Event, ManualClock, Runtime, Store, Worker, function
 from bot.settings import load_settings
 from bot.web import create_app, set_draining
 from bot.webhooks import MAX_BODY_BYTES, sign
@@ -104,7 +104,7 @@ async def test_accepted_delivery_is_recorded_and_queued(h: Harness, opened: Samp
         "X-GitHub-Hook-ID": "109948940",
         "User-Agent": "GitHub-Hookshot/044aadd",
     }
-    assert await h.runtime.worker().run_until_idle() == 1
+    assert await Worker(h.runtime).run_until_idle() == 1
 
 
 async def test_same_delivery_twice_is_one_event(h: Harness, opened: Sample) -> None:
@@ -113,7 +113,7 @@ async def test_same_delivery_twice_is_one_event(h: Harness, opened: Sample) -> N
     assert (first.status_code, first.json()["status"]) == (202, "queued")
     assert (second.status_code, second.json()) == (202, {"id": "d-dup", "status": "duplicate"})
     assert await h.stored() == (1, 1)
-    assert await h.runtime.worker().run_until_idle() == 1
+    assert await Worker(h.runtime).run_until_idle() == 1
 
 
 async def test_event_no_function_wants_is_recorded_but_ignored(h: Harness) -> None:
@@ -287,7 +287,7 @@ async def test_health_readiness_and_metrics(h: Harness, opened: Sample) -> None:
     text = (await h.client.get("/metrics")).text
     assert 'prbot_webhook_deliveries_total{event="-",status="unauthorized"} 1.0' in text
     assert "made_up_event" not in text
-    await h.runtime.worker().run_until_idle()
+    await Worker(h.runtime).run_until_idle()
     assert "prbot_queue_depth 0.0" in (await h.client.get("/metrics")).text
 
 
@@ -339,7 +339,7 @@ async def test_metrics_count_runs_steps_retries_and_discord_calls(real_store: St
     clock = ManualClock()
     runtime = Runtime(real_store, [flaky_fn], clock=clock, observer=MetricsObserver(metrics))
     await runtime.send([Event(name="github/pull_request.opened", id="d-obs")])
-    worker = runtime.worker()
+    worker = Worker(runtime)
     await worker.run_until_idle()
     clock.advance(60)
     await worker.run_until_idle()

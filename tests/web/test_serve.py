@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from bot.metrics import Metrics
-from bot.runtime import Context, Function, Runtime, Store, function, run_id_for
+from bot.runtime import Context, Function, Runtime, Store, Worker, function, run_id_for
 from bot.serve import Service, build_store, serve, startup_problem
 from bot.settings import Settings, load_settings
 from tests.loopback import free_port, wait_until_up
@@ -133,7 +133,7 @@ async def test_runs_past_the_timeout_are_released(
     key = real_store.keys.run(run_id_for("d-slow", "slow"))
     assert await real_store.redis.hget(key, "status") == "queued"  # released for another worker
     gate.set()
-    assert await Runtime(real_store, [slow]).worker().run_until_idle() == 1
+    assert await Worker(Runtime(real_store, [slow])).run_until_idle() == 1
     assert await real_store.redis.hget(key, "status") == "completed"
 
 
