@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from benchmarks.stories import Plan, Story
-from bot import render
-from bot.deps import name_template, route
+from bot.prs import render
+from bot.prs.deps import name_template, route
 from bot.settings import Settings
 
 TERMINAL = frozenset({"completed", "failed"})

@@ -15,13 +15,13 @@ import httpx
 
 from benchmarks import sender
 from benchmarks.table import Row
-from bot.deps import Deps
 from bot.discord.adapter import DiscordRestAdapter
-from bot.fixtures import load_deliveries, scenarios_dir
-from bot.replay import drain
+from bot.ops.fixtures import load_deliveries, scenarios_dir
+from bot.ops.replay import drain
+from bot.prs.deps import Deps
 from bot.runtime import Runtime, Store, Worker
 from bot.settings import load_settings
-from bot.web import WEBHOOK_PATH, create_app
+from bot.web.app import WEBHOOK_PATH, create_app
 from functions import build_functions
 from tests.fakes.discord_server import FakeDiscord
 

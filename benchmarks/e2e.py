@@ -23,7 +23,7 @@ from benchmarks.audit import message_text
 from benchmarks.cluster import PrbotProcess, RedisServer, prbot_environment, until
 from benchmarks.stories import Pr, Writer, load_templates
 from benchmarks.table import Row
-from bot.web import WEBHOOK_PATH
+from bot.web.app import WEBHOOK_PATH
 from tests.fakes.discord_server import FakeDiscord
 
 PRS = 10

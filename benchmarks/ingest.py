@@ -1,11 +1,11 @@
 """Webhook ingest: `prbot serve --role web` on Redis against a bare FastAPI 202, over loopback.
 
 `python -m benchmarks.ingest [--redis URL] [--rate 50 200] [--seconds 5] [--rounds 3]` starts
-both as real processes served by the same uvicorn set-up (`bot.serve.http_server`), sends each the
-same signed ~22 KB pull_request delivery (a fresh delivery id per request, so every one is stored
-and queued) at fixed rates and then at saturation, in alternating rounds pooled together, and
-prints p50/p99 latency, throughput and the throughput ratio as Markdown. Bounded in requests and
-time; not part of the test run.
+both as real processes served by the same uvicorn set-up (`bot.ops.serve.http_server`), sends
+each the same signed ~22 KB pull_request delivery (a fresh delivery id per request, so every one
+is stored and queued) at fixed rates and then at saturation, in alternating rounds pooled
+together, and prints p50/p99 latency, throughput and the throughput ratio as Markdown. Bounded in
+requests and time; not part of the test run.
 """
 
 from __future__ import annotations
@@ -31,12 +31,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from benchmarks.table import Row, markdown
-from bot.fixtures import load_delivery
+from bot.github.webhooks import DELIVERY_HEADER
+from bot.ops.fixtures import load_delivery
+from bot.ops.serve import http_server, serve
 from bot.runtime import Context, function
-from bot.serve import http_server, serve
 from bot.settings import load_settings
-from bot.web import WEBHOOK_PATH
-from bot.webhooks import DELIVERY_HEADER
+from bot.web.app import WEBHOOK_PATH
 from tests.loopback import free_port, wait_until_up
 
 HOST = "127.0.0.1"

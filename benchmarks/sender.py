@@ -10,7 +10,7 @@ from collections import Counter
 import httpx
 
 from benchmarks.stories import Item, Plan, Story
-from bot.web import WEBHOOK_PATH
+from bot.web.app import WEBHOOK_PATH
 
 SECRET = "soak-webhook-secret-0123456789"
 

@@ -16,8 +16,8 @@ import uuid
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.fixtures import Delivery, load_delivery, scenarios_dir
-from bot.webhooks import DELIVERY_HEADER
+from bot.github.webhooks import DELIVERY_HEADER
+from bot.ops.fixtures import Delivery, load_delivery, scenarios_dir
 
 REPOS = ("acme/widgets", "acme/gadgets", "octo-org/hello-world", "forge/anvil")
 FORUM_REPO = "forge/anvil"  # routed to the forum channel; the others share the text channel

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from bot import render
-from bot.deps import Deps
+from bot.prs import render
+from bot.prs.deps import Deps
+from bot.prs.threads import Threads
 from bot.runtime import Function, RetriableError, RetryAfterError
-from bot.threads import Threads
 from functions import comments, failures, rename, reviews, thread_lifecycle
 
 log = logging.getLogger(__name__)

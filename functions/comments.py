@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from bot import render
-from bot.deps import Deps, skip_reason
-from bot.github import (
+from bot.github.payloads import (
     IssueCommentEvent,
     ReviewCommentEvent,
     is_pr_comment,
@@ -13,8 +11,10 @@ from bot.github import (
     subject_of_issue,
     subject_of_pr,
 )
+from bot.prs import render
+from bot.prs.deps import Deps, skip_reason
+from bot.prs.threads import Threads, ensure_step, post_step
 from bot.runtime import Context, Function, Trigger, function
-from bot.threads import Threads, ensure_step, post_step
 
 COMMENTS_ID = "pr-comments"
 REVIEW_COMMENTS_ID = "pr-review-comments"

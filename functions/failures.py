@@ -6,9 +6,9 @@ import logging
 
 from pydantic import BaseModel, ConfigDict
 
-from bot import render
-from bot.deps import Deps
-from bot.github import parse
+from bot.github.payloads import parse
+from bot.prs import render
+from bot.prs.deps import Deps
 from bot.runtime import FUNCTION_FAILED, Context, Function, function
 
 log = logging.getLogger(__name__)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.github import parse, pr_key
+from bot.github.payloads import parse, pr_key
+from bot.prs.threads import Threads
 from bot.runtime import Context, Event, Function, function
-from bot.threads import Threads
 
 FUNCTION_ID = "pr-thread-rename"
 RENAME_EVENT = "prbot/pr.rename"

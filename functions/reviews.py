@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot import render
-from bot.deps import Deps, skip_reason
-from bot.github import ReviewEvent, parse, pr_key_of_event, subject_of_pr
+from bot.github.payloads import ReviewEvent, parse, pr_key_of_event, subject_of_pr
+from bot.prs import render
+from bot.prs.deps import Deps, skip_reason
+from bot.prs.threads import Threads, ensure_step, post_step
 from bot.runtime import Context, Function, function
-from bot.threads import Threads, ensure_step, post_step
 
 FUNCTION_ID = "pr-reviews"
 VERDICTS = ("approved", "changes_requested")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot import render
-from bot.deps import Deps, skip_reason
 from bot.discord import OutMessage
-from bot.github import PullRequestEvent, Subject, parse, pr_key_of_event, subject_of_pr
+from bot.github.payloads import PullRequestEvent, Subject, parse, pr_key_of_event, subject_of_pr
+from bot.prs import render
+from bot.prs.deps import Deps, skip_reason
+from bot.prs.threads import Threads, ensure_step, post_step
 from bot.runtime import Context, Event, Function, function
-from bot.threads import Threads, ensure_step, post_step
 from functions.rename import RENAME_EVENT
 
 FUNCTION_ID = "pr-thread-lifecycle"

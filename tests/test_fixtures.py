@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import fixtures
-from bot.fixtures import (
+from bot.github.webhooks import SignatureError, parse_delivery, verify_signature
+from bot.ops import fixtures
+from bot.ops.fixtures import (
     Delivery,
     FixtureError,
     dump_delivery,
@@ -22,7 +23,6 @@ from bot.fixtures import (
     scenarios_dir,
     sign,
 )
-from bot.webhooks import SignatureError, parse_delivery, verify_signature
 
 SECRET = "It's a Secret to Everybody"
 HOOKSHOT = re.compile(r"GitHub-Hookshot/[0-9a-f]{7}")

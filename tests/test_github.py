@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from bot.fixtures import load_delivery, scenarios_dir
-from bot.github import (
+from bot.github.payloads import (
     IssueCommentEvent,
     PullRequestEvent,
     ReviewCommentEvent,
@@ -21,6 +20,7 @@ from bot.github import (
     subject_of_issue,
     subject_of_pr,
 )
+from bot.ops.fixtures import load_delivery, scenarios_dir
 from bot.runtime import Event, NonRetriableError
 
 MODELS: dict[str, type[BaseModel]] = {

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import render
 from bot.discord import OutMessage
-from bot.github import Subject, User
+from bot.github.payloads import Subject, User
+from bot.prs import render
 
 URL = "https://github.com/o/r/pull/80"
 

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import render
-from bot.deps import (
+from bot.discord import OutMessage
+from bot.discord.dryrun import DryRunAdapter
+from bot.github.payloads import Subject, User
+from bot.prs import render
+from bot.prs.deps import (
     DEFAULT_TAG_NAMES,
     Deps,
     UserMapError,
@@ -19,13 +22,10 @@ from bot.deps import (
     shared_channel,
     skip_reason,
 )
-from bot.discord import OutMessage
-from bot.discord.dryrun import DryRunAdapter
-from bot.github import Subject, User
-from bot.mapping import LOCK_TTL_MS
+from bot.prs.mapping import LOCK_TTL_MS
+from bot.prs.threads import Threads
 from bot.runtime import RetriableError, Store
 from bot.settings import Settings, load_settings
-from bot.threads import Threads
 
 CHANNEL = 111
 FORUM = 222

@@ -30,7 +30,7 @@ class EmbedField:
 
 @dataclass(frozen=True)
 class EmbedSpec:
-    """An embed, already cut to Discord's limits by `bot.render`."""
+    """An embed, already cut to Discord's limits by `bot.prs.render`."""
 
     title: str | None = None
     url: str | None = None

@@ -49,9 +49,9 @@ Recorder = Callable[[str, int], None]
 
 
 def _metrics_recorder() -> Recorder | None:
-    """Return `bot.metrics.record_discord_call` when that module provides it."""
+    """Return `bot.web.metrics.record_discord_call` when that module provides it."""
     try:
-        module = importlib.import_module("bot.metrics")
+        module = importlib.import_module("bot.web.metrics")
     except ImportError:
         return None
     recorder = getattr(module, "record_discord_call", None)

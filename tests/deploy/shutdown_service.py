@@ -13,10 +13,10 @@ import sys
 
 import redis.asyncio as aioredis
 
-from bot.logs import configure
+from bot.ops.logs import configure
+from bot.ops.serve import serve
 from bot.runtime import Context, Function, function
 from bot.runtime.keys import Keys
-from bot.serve import serve
 from bot.settings import Settings, load_settings, read_environment
 
 FUNCTION_ID = "two-steps"

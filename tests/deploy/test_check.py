@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.check import Check, Report, format_table, redact_url, summary
-from bot.commands.check import run_checks, secrets_in
-from bot.permissions import Permission
+from bot.cli.check import run_checks, secrets_in
+from bot.discord.permissions import Permission
+from bot.ops.check import Check, Report, format_table, redact_url, summary
 from tests.deploy import ROOT
 from tests.discord.world import FORUM_TAGS, keep_route_base
 from tests.fakes.discord_models import Channel, Guild

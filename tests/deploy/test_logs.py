@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.logs import JsonFormatter, RedactSecrets
-from bot.metrics import Metrics
+from bot.ops.logs import JsonFormatter, RedactSecrets
 from bot.runtime import Context, Event, Runtime, Store, Worker, function
 from bot.settings import load_settings
-from bot.web import create_app
+from bot.web.app import create_app
+from bot.web.metrics import Metrics
 from tests.web import SECRET, recorded
 
 URL = "/webhooks/github"
@@ -72,7 +72,7 @@ async def test_webhook_lines_carry_delivery_event_status_outcome_and_duration(
         transport=httpx.ASGITransport(app=app), base_url="http://test"
     ) as client:
         await client.post(URL, content=opened.body, headers=opened.headers("d-json"))
-    [line] = as_json(caplog.records, "bot.web")
+    [line] = as_json(caplog.records, "bot.web.app")
     assert line["delivery_id"] == "d-json" and line["event"] == "pull_request"
     assert (line["status"], line["outcome"]) == (202, "ignored")
     assert isinstance(line["ms"], float)

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.fixtures import load_deliveries, scenarios_dir
+from bot.ops.fixtures import load_deliveries, scenarios_dir
 from bot.runtime import Store, run_id_for
 from bot.runtime.inspect import list_runs
 from tests.deploy import ROOT
@@ -215,7 +215,7 @@ async def test_prbot_serve_finishes_the_run_in_flight_and_the_next_process_the_r
     assert thread.archived and thread.name.startswith("#42 Add French, German and Brazilian")
     for log in (first.stderr(), second.stderr()):
         assert TOKEN not in log and SECRET not in log
-    webhooks = [line for line in lines(first) if line["logger"] == "bot.web"]
+    webhooks = [line for line in lines(first) if line["logger"] == "bot.web.app"]
     assert [w["outcome"] for w in webhooks] == ["queued"] * 10 + ["draining"]
     assert all(w["delivery_id"] and w["event"] and "ms" in w for w in webhooks)
     runs = [line for line in lines(second) if line["logger"] == "bot.runtime.run"]

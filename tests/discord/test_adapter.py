@@ -190,7 +190,7 @@ async def test_bad_token_fails_login(world: World) -> None:
 
 
 async def test_calls_are_counted_in_metrics(world: World, adapter: DiscordRestAdapter) -> None:
-    from bot.metrics import default_metrics
+    from bot.web.metrics import default_metrics
 
     registry = default_metrics().registry
     labels = {"route": "POST /channels/{id}/threads", "status": "200"}

@@ -11,12 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.deps import Deps
 from bot.discord.adapter import DiscordRestAdapter
-from bot.fixtures import Delivery, load_delivery, scenarios_dir
+from bot.ops.fixtures import Delivery, load_delivery, scenarios_dir
+from bot.prs.deps import Deps
 from bot.runtime import ManualClock, Runtime, Store, Worker
 from bot.settings import load_settings
-from bot.web import create_app
+from bot.web.app import create_app
 from functions import build_functions
 from tests.discord.world import World
 from tests.fakes.discord_models import Message, Thread

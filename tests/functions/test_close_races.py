@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bot.deps import Deps
 from bot.discord import ThreadEdit
 from bot.discord.adapter import DiscordRestAdapter
-from bot.github import Subject, User
+from bot.github.payloads import Subject, User
+from bot.prs.deps import Deps
+from bot.prs.threads import Threads
 from bot.runtime import Store
 from bot.settings import load_settings
-from bot.threads import Threads
 from tests.discord.world import World
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.fixtures import scenarios_dir
+from bot.ops.fixtures import scenarios_dir
 from bot.runtime import Worker
 from tests.discord.world import FORUM_TAGS
 from tests.functions.harness import Harness, text_of

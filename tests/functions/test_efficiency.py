@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from bot.fixtures import load_delivery, scenarios_dir
+from bot.ops.fixtures import load_delivery, scenarios_dir
 from tests.functions.harness import Harness
 
 Make = Callable[..., Any]

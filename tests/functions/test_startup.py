@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.deps import Deps
 from bot.discord.adapter import DiscordRestAdapter
+from bot.prs.deps import Deps
 from bot.runtime import Store
 from bot.settings import load_settings
 from functions import startup_checks

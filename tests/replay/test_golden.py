@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.fixtures import scenarios_dir
+from bot.ops.fixtures import scenarios_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted(p.name for p in scenarios_dir().iterdir() if p.is_dir())

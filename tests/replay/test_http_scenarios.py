@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.fixtures import scenarios_dir
+from bot.ops.fixtures import scenarios_dir
 from tests.discord.world import World, adapter, fast_sleeps, keep_route_base, world
 from tests.functions.harness import Harness, HarnessFactory, make_harness, scenario_store
 

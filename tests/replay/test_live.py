@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.fixtures import load_deliveries, load_delivery, scenarios_dir
+from bot.ops.fixtures import load_deliveries, load_delivery, scenarios_dir
 from tests.loopback import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,11 +11,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.metrics import Metrics
+from bot.github.webhooks import DELIVERY_HEADER, EVENT_HEADER, JSON_TYPE, SIGNATURE_HEADER, sign
+from bot.ops.serve import Service, build_store
 from bot.runtime import Function
-from bot.serve import Service, build_store
 from bot.settings import Settings
-from bot.webhooks import DELIVERY_HEADER, EVENT_HEADER, JSON_TYPE, SIGNATURE_HEADER, sign
+from bot.web.metrics import Metrics
 from tests.loopback import free_port, wait_until_up
 
 SECRET = "s3cr3t-for-tests-only-0123456789"
@@ -56,7 +56,7 @@ class Sample:
 
 def _from_project(event: str, action: str | None) -> Sample | None:
     try:
-        from bot.fixtures import load_deliveries, scenarios_dir
+        from bot.ops.fixtures import load_deliveries, scenarios_dir
 
         folders = sorted(p for p in scenarios_dir().iterdir() if p.is_dir())
         deliveries = load_deliveries(folders)

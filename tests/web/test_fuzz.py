@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from bot.github.webhooks import sign
 from bot.runtime import Context, Runtime, Store, function
 from bot.settings import load_settings
-from bot.web import create_app
-from bot.webhooks import sign
+from bot.web.app import create_app
 from tests.web import SECRET, recorded
 
 URL = "/webhooks/github"

@@ -8,11 +8,11 @@ import logging
 import httpx
 import pytest
 
-from bot.metrics import Metrics
+from bot.github.webhooks import sign
 from bot.runtime import Context, Runtime, Store, Worker, function
 from bot.settings import load_settings
-from bot.web import create_app
-from bot.webhooks import sign
+from bot.web.app import create_app
+from bot.web.metrics import Metrics
 from tests.web import DISCORD_TOKEN, SECRET, recorded, running
 
 URL = "/webhooks/github"
@@ -60,7 +60,7 @@ async def test_receiver_logs_and_answers_carry_no_secret(
             answers.append((await client.post(URL, content=body, headers=headers)).text)
         answers.append((await client.get("/metrics")).text)
     await Worker(runtime).run_until_idle()
-    assert len([r for r in caplog.records if r.name == "bot.web"]) == 6  # one line per delivery
+    assert len([r for r in caplog.records if r.name == "bot.web.app"]) == 6  # one line per delivery
     _assert_clean(caplog.text)
     _assert_clean("\n".join(answers))
 

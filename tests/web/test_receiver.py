@@ -12,11 +12,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from bot.metrics import Metrics, MetricsObserver, record_discord_call
+from bot.github.webhooks import MAX_BODY_BYTES, sign
 from bot.runtime import Context, Event, ManualClock, Runtime, Store, Worker, function
 from bot.settings import load_settings
-from bot.web import create_app, set_draining
-from bot.webhooks import MAX_BODY_BYTES, sign
+from bot.web.app import create_app, set_draining
+from bot.web.metrics import Metrics, MetricsObserver, record_discord_call
 from tests.web import SECRET, Sample, recorded
 
 URL = "/webhooks/github"
@@ -210,7 +210,7 @@ async def test_declared_oversized_body_is_refused_before_reading(h: Harness) -> 
 async def test_redis_down_is_503_then_nothing_is_lost(
     h: Harness, opened: Sample, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.web")
+    caplog.set_level(logging.INFO, logger="bot.web.app")
     down = Store.connect("redis://127.0.0.1:1/0", prefix="test")
     broken = await harness_for(down)
     async with broken.client:
@@ -219,7 +219,7 @@ async def test_redis_down_is_503_then_nothing_is_lost(
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
     assert "store unavailable" in response.json()["error"]
-    [line] = [r.getMessage() for r in caplog.records if r.name == "bot.web"]
+    [line] = [r.getMessage() for r in caplog.records if r.name == "bot.web.app"]
     assert "delivery=d-later" in line and "status=503" in line and "redeliver" in line
     assert await h.stored() == (0, 0)
     # GitHub (or someone by hand) redelivers the same delivery once Redis is back.
@@ -250,7 +250,7 @@ async def test_unsigned_mode_accepts_and_warns(
     real_store: Store, opened: Sample, caplog: pytest.LogCaptureFixture
 ) -> None:
     harness = await harness_for(real_store, {"ALLOW_UNSIGNED_WEBHOOKS": "true"})
-    caplog.set_level(logging.INFO, logger="bot.web")
+    caplog.set_level(logging.INFO, logger="bot.web.app")
     async with harness.client:
         for n in range(2):
             response = await harness.post(opened, opened.headers(f"d-u{n}", secret=None))
@@ -262,9 +262,9 @@ async def test_unsigned_mode_accepts_and_warns(
 async def test_one_log_line_per_delivery(
     h: Harness, opened: Sample, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.web")
+    caplog.set_level(logging.INFO, logger="bot.web.app")
     await h.post(opened, opened.headers("d-log"))
-    [line] = [r for r in caplog.records if r.name == "bot.web"]
+    [line] = [r for r in caplog.records if r.name == "bot.web.app"]
     message = line.getMessage()
     assert "delivery=d-log event=pull_request status=202 outcome=queued ms=" in message
     assert getattr(line, "delivery_id") == "d-log"  # noqa: B009 - set through `extra`

@@ -14,10 +14,10 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
-from bot.metrics import Metrics
+from bot.ops.serve import Service, build_store, serve, startup_problem
 from bot.runtime import Context, Function, Runtime, Store, Worker, function, run_id_for
-from bot.serve import Service, build_store, serve, startup_problem
 from bot.settings import Settings, load_settings
+from bot.web.metrics import Metrics
 from tests.loopback import free_port, wait_until_up
 from tests.web import DISCORD_TOKEN, ROOT, SECRET, recorded, running
 
@@ -189,7 +189,7 @@ async def test_serve_exits_1_when_the_functions_cannot_be_built(
 
 SCRIPT = """
 import asyncio, logging, sys
-from bot.serve import serve
+from bot.ops.serve import serve
 from bot.settings import load_settings, read_environment
 logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
 settings = load_settings(read_environment(dotenv=None))

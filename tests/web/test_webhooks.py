@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.webhooks import (
+from bot.github.webhooks import (
     MAX_BODY_BYTES,
     BadDeliveryError,
     PayloadTooLargeError,

@@ -15,8 +15,10 @@ from urllib.parse import urlsplit
 import discord
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from bot import permissions
-from bot.check import (
+from bot.discord import permissions
+from bot.discord.adapter import DiscordRestAdapter
+from bot.discord.permissions import Member, Overwrite
+from bot.ops.check import (
     ChannelData,
     GuildData,
     Report,
@@ -32,9 +34,7 @@ from bot.check import (
     tags_check,
     targets,
 )
-from bot.discord.adapter import DiscordRestAdapter
-from bot.logs import configure
-from bot.permissions import Member, Overwrite
+from bot.ops.logs import configure
 from bot.runtime import PrbotError, Store
 from bot.settings import Settings
 

@@ -14,10 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
 
-from bot.metrics import CONTENT_TYPE_LATEST, Metrics
-from bot.runtime import Runtime, StoreUnavailableError
-from bot.settings import Settings
-from bot.webhooks import (
+from bot.github.webhooks import (
     DELIVERY_HEADER,
     EVENT_HEADER,
     FORM_TYPE,
@@ -31,6 +28,9 @@ from bot.webhooks import (
     header_ids,
     parse_delivery,
 )
+from bot.runtime import Runtime, StoreUnavailableError
+from bot.settings import Settings
+from bot.web.metrics import CONTENT_TYPE_LATEST, Metrics
 
 log = logging.getLogger(__name__)
 

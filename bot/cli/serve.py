@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-from bot.deps import Deps
 from bot.discord import DiscordAdapter, open_adapter
 from bot.discord.dryrun import DryRunAdapter
-from bot.logs import configure
+from bot.ops.logs import configure
+from bot.ops.serve import FunctionSource, Role, serve
+from bot.prs.deps import Deps
 from bot.runtime import Function, Store
-from bot.serve import FunctionSource, Role, serve
 from bot.settings import Settings
 from functions import build_functions, startup_checks
 

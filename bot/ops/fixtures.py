@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.webhooks import (
+from bot.github.webhooks import (
     JSON_TYPE,
     META_HEADERS,
     SIGNATURE_HEADER,
@@ -79,7 +79,7 @@ def scenarios_dir() -> Path:
     # A source checkout (or editable install) has it next to the package; an installed copy
     # run from inside the repository finds it under the working directory.
     candidates = [
-        Path(__file__).resolve().parent.parent / "fixtures" / "scenarios",
+        Path(__file__).resolve().parents[2] / "fixtures" / "scenarios",
         Path.cwd() / "fixtures" / "scenarios",
     ]
     for candidate in candidates:

@@ -60,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     environ = read_environment(dotenv=args.env_file)
     if args.command == "check":  # reports invalid settings as a row of its table
-        from bot.commands.check import check_command
+        from bot.cli.check import check_command
 
         return asyncio.run(check_command(environ))
     try:
@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"prbot: invalid settings:\n{exc}", file=sys.stderr)
         return 2
     if args.command == "serve":
-        from bot.commands.serve import serve_command
+        from bot.cli.serve import serve_command
 
         return asyncio.run(serve_command(settings, args.host, args.port, args.role))
     if args.command == "replay":
@@ -77,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "events":
         return asyncio.run(_events(settings, args))
     if args.command == "runs":
-        from bot.commands.runs import runs_command
+        from bot.cli.runs import runs_command
 
         return asyncio.run(runs_command(settings, args.action, args.run_id, args.failed,
                                         args.function_id, args.limit))  # fmt: skip
@@ -85,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _replay(settings: Settings, environ: dict[str, str], args: argparse.Namespace) -> int:
-    from bot.commands import replay
+    from bot.cli import replay
 
     if args.target:
         if not args.secret:
@@ -98,7 +98,7 @@ async def _replay(settings: Settings, environ: dict[str, str], args: argparse.Na
 
 
 async def _events(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.commands import events
+    from bot.cli import events
 
     if args.action == "export":
         if not args.ids or args.out is None:

@@ -1,4 +1,4 @@
-"""A PR's thread: routing, filters and find-or-create inside one step (mapping: bot.mapping).
+"""A PR's thread: routing, filters and find-or-create inside one step (mapping: bot.prs.mapping).
 
 Each public `Threads` method is meant to run as ONE durable step: it reads the mapping from the
 store, re-finds or re-creates the thread when the mapping is gone, and writes back what it changed.
@@ -9,8 +9,6 @@ from __future__ import annotations
 import logging
 from typing import TypedDict
 
-from bot import render
-from bot.deps import APPLIED_TAGS_MAX, Deps, name_template, route, tag_names
 from bot.discord import (
     THREAD_ARCHIVED,
     UNKNOWN_CHANNEL,
@@ -20,8 +18,10 @@ from bot.discord import (
     ThreadEdit,
     ThreadInfo,
 )
-from bot.github import Subject, pr_key
-from bot.mapping import LOCK_TTL_MS, ThreadRecord, ThreadStore
+from bot.github.payloads import Subject, pr_key
+from bot.prs import render
+from bot.prs.deps import APPLIED_TAGS_MAX, Deps, name_template, route, tag_names
+from bot.prs.mapping import LOCK_TTL_MS, ThreadRecord, ThreadStore
 from bot.runtime import Context, RetriableError
 
 log = logging.getLogger(__name__)

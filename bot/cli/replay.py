@@ -10,8 +10,8 @@ import httpx
 from dotenv import dotenv_values
 from pydantic import ValidationError
 
-from bot.fixtures import FixtureError, load_deliveries
-from bot.replay import (
+from bot.ops.fixtures import FixtureError, load_deliveries
+from bot.ops.replay import (
     LocalReplay,
     clock_for,
     default_scenario,
@@ -41,9 +41,9 @@ async def replay_local(environ: Mapping[str, str], paths: Sequence[Path]) -> int
 
     Settings come from `environ` with the scenario's `scenario.env` on top (forum routing, say).
     """
-    from bot.deps import Deps
     from bot.discord import open_adapter
     from bot.discord.dryrun import DryRunAdapter
+    from bot.prs.deps import Deps
     from functions import build_functions
 
     paths = list(paths) or default_scenario()
@@ -96,7 +96,7 @@ async def replay_local(environ: Mapping[str, str], paths: Sequence[Path]) -> int
 
 
 def _default_tags(settings: Settings) -> list[str]:
-    from bot.deps import tag_names
+    from bot.prs.deps import tag_names
 
     return list(tag_names(settings).values())
 
@@ -123,9 +123,9 @@ async def replay_stored(settings: Settings, last: int | None, delivery_ids: Sequ
     if settings.embedded:
         print("prbot: --last/--delivery replay from a live store: set REDIS_URL", file=sys.stderr)
         return 2
-    from bot.deps import Deps
     from bot.discord.dryrun import DryRunAdapter
-    from bot.serve import build_store
+    from bot.ops.serve import build_store
+    from bot.prs.deps import Deps
     from functions import build_functions
 
     store: Store = build_store(settings)

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import render
 from bot.discord import DiscordAdapter
-from bot.github import Subject
+from bot.github.payloads import Subject
+from bot.prs import render
 from bot.runtime import Store
 from bot.settings import Settings
 

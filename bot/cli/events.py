@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.fixtures import dump_delivery
+from bot.ops.fixtures import dump_delivery
 from bot.runtime import Store, SystemClock
 from bot.runtime.inspect import format_events, get_event, list_events
 from bot.settings import Settings
@@ -21,7 +21,7 @@ def _live_store(settings: Settings) -> Store | None:
             file=sys.stderr,
         )
         return None
-    from bot.serve import build_store
+    from bot.ops.serve import build_store
 
     return build_store(settings)
 

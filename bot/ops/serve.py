@@ -12,7 +12,6 @@ from typing import Literal
 import uvicorn
 from fastapi import FastAPI
 
-from bot.metrics import Metrics, MetricsObserver, default_metrics
 from bot.runtime import (
     Function,
     Limits,
@@ -24,7 +23,8 @@ from bot.runtime import (
 )
 from bot.runtime.store import DAY_MS
 from bot.settings import Settings
-from bot.web import create_app, set_draining
+from bot.web.app import create_app, set_draining
+from bot.web.metrics import Metrics, MetricsObserver, default_metrics
 
 log = logging.getLogger(__name__)
 

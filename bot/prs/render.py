@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from bot.discord import EmbedField, EmbedSpec, OutMessage
-from bot.github import Subject
+from bot.github.payloads import Subject
 
 NAME_MAX = 100
 CONTENT_MAX = 2000

@@ -1,6 +1,6 @@
 """`prbot check`, the pure part: each check's verdict from settings or fetched data, and the table.
 
-No I/O here: `bot.commands.check` reads the environment, pings Redis and asks Discord, then hands
+No I/O here: `bot.cli.check` reads the environment, pings Redis and asks Discord, then hands
 what it found to these functions.
 """
 
@@ -13,9 +13,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import ValidationError
 
-from bot import permissions, render
-from bot.deps import UserMapError, load_users, tag_names
-from bot.permissions import Member, Overwrite
+from bot.discord import permissions
+from bot.discord.permissions import Member, Overwrite
+from bot.prs import render
+from bot.prs.deps import UserMapError, load_users, tag_names
 from bot.settings import Settings, load_settings
 
 Status = Literal["ok", "fail", "warn", "skip"]

@@ -6,8 +6,8 @@ import re
 
 import discord
 
-from bot import permissions
-from bot.permissions import (
+from bot.discord import permissions
+from bot.discord.permissions import (
     ALL,
     FORUM_CHANNEL,
     INVITE,

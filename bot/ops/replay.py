@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from bot.fixtures import Delivery as Recorded
+from bot.github.webhooks import WebhookError, parse_delivery
+from bot.ops.fixtures import Delivery as Recorded
 from bot.runtime import Event, ManualClock, Runtime, SystemClock, Worker
 from bot.runtime.inspect import RunSummary, list_runs
 from bot.settings import Settings
-from bot.webhooks import WebhookError, parse_delivery
 
 # Stand-in channel for dry runs when no DISCORD_CHANNEL_ID is configured.
 DRY_RUN_CHANNEL_ID = 100_000_000_000_000_001
@@ -132,6 +132,6 @@ def clock_for(dry_run: bool) -> ManualClock | SystemClock:
 
 def default_scenario() -> list[Path]:
     """Return the scenario a bare `prbot replay` plays."""
-    from bot.fixtures import scenarios_dir
+    from bot.ops.fixtures import scenarios_dir
 
     return [scenarios_dir() / "pr-lifecycle"]
