@@ -15,7 +15,7 @@ import httpx
 
 from benchmarks import sender
 from benchmarks.table import Row
-from bot.discord.adapter import DiscordRestAdapter
+from bot.discord.rest import DiscordRestAdapter
 from bot.ops.fixtures import load_deliveries, scenarios_dir
 from bot.ops.replay import drain
 from bot.prs.deps import Deps

@@ -12,6 +12,7 @@ from bot.ops.serve import FunctionSource, Role, serve
 from bot.prs.deps import Deps
 from bot.runtime import Function, Store
 from bot.settings import Settings
+from bot.web.metrics import record_discord_call
 from functions import build_functions, startup_checks
 
 
@@ -32,7 +33,7 @@ def product_functions(settings: Settings, role: Role) -> FunctionSource:
         adapter: DiscordAdapter = (
             DryRunAdapter(echo=False)
             if role == "web"
-            else await open_adapter(settings, store=store)
+            else await open_adapter(settings, store=store, recorder=record_discord_call)
         )
         try:
             deps = Deps.build(settings, store, adapter)

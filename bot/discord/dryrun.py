@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TextIO
 
-from bot.discord import ChannelInfo, EmbedSpec, OutMessage, ThreadEdit, ThreadInfo
+from bot.discord.shapes import ChannelInfo, EmbedSpec, OutMessage, ThreadEdit, ThreadInfo
 
 THREAD_IDS = 10_000
 MESSAGE_IDS = 1_000_000

@@ -11,15 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli.check import run_checks, secrets_in
 from bot.discord.permissions import Permission
-from bot.ops.check import Check, Report, format_table, redact_url, summary
+from bot.ops.check import run_checks, secrets_in
+from bot.ops.check.verdicts import Check, Report, format_table, redact_url, summary
 from tests.deploy import ROOT
-from tests.discord.world import FORUM_TAGS, keep_route_base
+from tests.discord.world import FORUM_TAGS
 from tests.fakes.discord_models import Channel, Guild
 from tests.fakes.discord_server import FakeDiscord
-
-__all__ = ["keep_route_base"]
 
 SECRET = "webhook-secret-for-check-tests-0123"
 TOKEN = "discord-token-for-check-tests.0123456789"
@@ -58,7 +56,7 @@ class Server:
 
 
 @pytest.fixture
-async def server(keep_route_base: None, redis_url: str) -> AsyncIterator[Server]:
+async def server(redis_url: str) -> AsyncIterator[Server]:
     """Yield a started fake Discord that accepts TOKEN."""
     async with FakeDiscord(token=TOKEN) as fake:
         guild = fake.add_guild()

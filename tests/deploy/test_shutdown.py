@@ -21,12 +21,9 @@ from bot.runtime import Store, run_id_for
 from bot.runtime.inspect import list_runs
 from tests.deploy import ROOT
 from tests.deploy.shutdown_service import FUNCTION_ID
-from tests.discord.world import keep_route_base
 from tests.fakes.discord_server import FakeDiscord
 from tests.loopback import free_port, wait_until_up
 from tests.web import SECRET, recorded
-
-__all__ = ["keep_route_base"]
 
 URL = "/webhooks/github"
 TOKEN = "discord-token-for-shutdown-tests.0123456789"
@@ -164,7 +161,7 @@ def requests(fake: FakeDiscord, method: str, route: str) -> int:
 
 
 async def test_prbot_serve_finishes_the_run_in_flight_and_the_next_process_the_rest(
-    real_store: Store, redis_url: str, tmp_path: Path, keep_route_base: None
+    real_store: Store, redis_url: str, tmp_path: Path
 ) -> None:
     async with FakeDiscord(token=TOKEN, route_limit=1000, global_limit=1000) as fake:
         guild = fake.add_guild()

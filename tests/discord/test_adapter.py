@@ -13,7 +13,7 @@ from bot.discord import (
     OutMessage,
     ThreadEdit,
 )
-from bot.discord.adapter import DiscordRestAdapter
+from bot.discord.rest import DiscordRestAdapter
 from bot.runtime import RetriableError, RetryAfterError
 from tests.discord.world import FakeTimeSleeps, World
 
@@ -189,11 +189,21 @@ async def test_bad_token_fails_login(world: World) -> None:
     assert "wrong" not in str(refused.value)
 
 
-async def test_calls_are_counted_in_metrics(world: World, adapter: DiscordRestAdapter) -> None:
-    from bot.web.metrics import default_metrics
-
-    registry = default_metrics().registry
-    labels = {"route": "POST /channels/{id}/threads", "status": "200"}
-    before = registry.get_sample_value("prbot_discord_api_calls_total", labels) or 0.0
-    await adapter.create_thread(world.text.id, "#15", 1440)
-    assert registry.get_sample_value("prbot_discord_api_calls_total", labels) == before + 1
+async def test_calls_are_told_to_the_recorder(world: World, fast_sleeps: FakeTimeSleeps) -> None:
+    calls: list[tuple[str, int]] = []
+    adapter = await DiscordRestAdapter.login(
+        world.fake.token, world.fake.api_base, sleep=fast_sleeps.sleep,
+        recorder=lambda route, status: calls.append((route, status)),
+    )  # fmt: skip
+    try:
+        await adapter.create_thread(world.text.id, "#15", 1440)
+        await world.fake.stop()
+        with pytest.raises(RetriableError):
+            await adapter.channel(world.forum.id)
+    finally:
+        await adapter.close()
+    assert calls == [
+        ("GET /users/@me", 200),  # the login
+        ("POST /channels/{id}/threads", 200),
+        ("GET /channels/{id}", 0),  # no answer
+    ]

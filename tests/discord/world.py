@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
-import discord
-import discord.http
 import pytest
 
-from bot.discord.adapter import DiscordRestAdapter
+from bot.discord.rest import DiscordRestAdapter
 from tests.fakes.discord_models import Channel, Guild
 from tests.fakes.discord_server import FakeDiscord
 
@@ -30,42 +27,29 @@ class World:
 
 
 class FakeTimeSleeps:
-    """`asyncio` as discord.http sees it, its sleeps (5xx retries, 429 and bucket waits) taken
-    on the fake Discord's clock: the fake's time moves on at once, no wall-clock wait."""
+    """The sleep given to the adapter: discord.py's waits (5xx retries, 429 and bucket waits)
+    taken on the fake Discord's clock, which moves on at once, with no wall-clock wait."""
 
     def __init__(self) -> None:
         self.delays: list[float] = []
         self.fake: FakeDiscord | None = None
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(asyncio, name)
-
-    async def sleep(self, delay: float, result: Any = None) -> Any:
+    async def sleep(self, delay: float) -> None:
         """Record `delay`, move the fake clock by it, and yield to the loop."""
         self.delays.append(delay)
         if self.fake is not None and delay > 0:
             self.fake.advance(delay)
-        return await asyncio.sleep(0, result)
+        await asyncio.sleep(0)
 
 
 @pytest.fixture
-def fast_sleeps(monkeypatch: pytest.MonkeyPatch) -> FakeTimeSleeps:
-    """Make discord.py's in-process waits pass on the fake's clock."""
-    sleeps = FakeTimeSleeps()
-    monkeypatch.setattr(discord.http, "asyncio", sleeps)
-    return sleeps
+def fast_sleeps() -> FakeTimeSleeps:
+    """Return the fake-clock sleep adapters under test are given."""
+    return FakeTimeSleeps()
 
 
 @pytest.fixture
-def keep_route_base() -> Iterator[None]:
-    """Restore discord.py's API base after a test pointed it at the fake."""
-    base = discord.http.Route.BASE
-    yield
-    discord.http.Route.BASE = base
-
-
-@pytest.fixture
-async def world(fast_sleeps: FakeTimeSleeps, keep_route_base: None) -> AsyncIterator[World]:
+async def world(fast_sleeps: FakeTimeSleeps) -> AsyncIterator[World]:
     """Yield a started fake Discord with a guild, text, forum and alert channels."""
     async with FakeDiscord() as fake:
         fast_sleeps.fake = fake
@@ -77,8 +61,10 @@ async def world(fast_sleeps: FakeTimeSleeps, keep_route_base: None) -> AsyncIter
 
 
 @pytest.fixture
-async def adapter(world: World) -> AsyncIterator[DiscordRestAdapter]:
-    """Yield the REST adapter logged in to the fake."""
-    rest = await DiscordRestAdapter.login(world.fake.token, api_base=world.fake.api_base)
+async def adapter(world: World, fast_sleeps: FakeTimeSleeps) -> AsyncIterator[DiscordRestAdapter]:
+    """Yield the REST adapter logged in to the fake, waiting on the fake's clock."""
+    rest = await DiscordRestAdapter.login(
+        world.fake.token, world.fake.api_base, sleep=fast_sleeps.sleep
+    )
     yield rest
     await rest.close()

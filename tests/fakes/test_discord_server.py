@@ -15,6 +15,7 @@ import discord
 import discord.http
 import pytest
 
+from bot.discord.http import use_discord_http
 from tests.fakes.discord_models import Channel, Guild
 from tests.fakes.discord_rules import compute_pings
 from tests.fakes.discord_server import FakeDiscord
@@ -37,8 +38,8 @@ class World:
 class ScaledSleeps:
     """discord.http's view of asyncio with every sleep shrunk 1000×; records the delays asked.
 
-    discord.py waits 1, 3, 5, 7, 9 s between 5xx retries; this injects a fast clock into that
-    wait (the only thing replaced) so the retry path runs in milliseconds.
+    discord.py waits 1, 3, 5, 7, 9 s between 5xx retries; given to discord.py through the door's
+    `use_discord_http`, it makes the retry path run in milliseconds.
     """
 
     def __init__(self) -> None:
@@ -49,13 +50,10 @@ class ScaledSleeps:
         """The non-zero delays (discord.py also sleeps 0 s for its own bucket bookkeeping)."""
         return [d for d in self.delays if d > 0]
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(asyncio, name)
-
-    async def sleep(self, delay: float, result: Any = None) -> Any:
+    async def sleep(self, delay: float) -> None:
         """Record ``delay`` and sleep a thousandth of it."""
         self.delays.append(delay)
-        return await asyncio.sleep(delay / 1000, result)
+        await asyncio.sleep(delay / 1000)
 
 
 @pytest.fixture
@@ -75,11 +73,9 @@ def world(fake: FakeDiscord) -> World:
 
 
 @pytest.fixture
-async def client(
-    fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[discord.Client]:
+async def client(fake: FakeDiscord) -> AsyncIterator[discord.Client]:
     """Yield a REST-only discord.py client logged in to the fake."""
-    monkeypatch.setattr(discord.http.Route, "BASE", fake.api_base)
+    use_discord_http(fake.api_base)
     bot = discord.Client(intents=discord.Intents.none(), max_ratelimit_timeout=30)
     await bot.login(fake.token)
     yield bot
@@ -87,10 +83,10 @@ async def client(
 
 
 @pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> ScaledSleeps:
-    """Make discord.py's retry sleeps take milliseconds."""
+def sleeps(fake: FakeDiscord) -> ScaledSleeps:
+    """Make discord.py's retry sleeps take milliseconds (the way prbot's door injects a sleep)."""
     scaled = ScaledSleeps()
-    monkeypatch.setattr(discord.http, "asyncio", scaled)
+    use_discord_http(fake.api_base, scaled.sleep)
     return scaled
 
 
@@ -134,9 +130,9 @@ async def test_login_calls_users_me_then_application(
 
 
 async def test_wrong_token_is_401_login_failure(
-    fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+    fake: FakeDiscord,
 ) -> None:
-    monkeypatch.setattr(discord.http.Route, "BASE", fake.api_base)
+    use_discord_http(fake.api_base)
     bot = discord.Client(intents=discord.Intents.none())
     with pytest.raises(discord.LoginFailure):
         await bot.login("not-the-token")
@@ -594,11 +590,11 @@ async def test_buckets_are_per_method_and_resource_and_configurable() -> None:
             assert await status("PATCH", one) == 200
 
 
-async def test_discord_py_obeys_the_buckets(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_discord_py_obeys_the_buckets() -> None:
     async with FakeDiscord(route_limit=2, route_window_s=0.05) as fake:
         guild = fake.add_guild()
         text = fake.add_text_channel(guild.id)
-        monkeypatch.setattr(discord.http.Route, "BASE", fake.api_base)
+        use_discord_http(fake.api_base)
         bot = discord.Client(intents=discord.Intents.none())
         try:
             await bot.login(fake.token)

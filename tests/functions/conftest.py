@@ -1,6 +1,6 @@
 """Fixtures of the scenario tests: the fake Discord world and the harness."""
 
-from tests.discord.world import adapter, fast_sleeps, keep_route_base, world
+from tests.discord.world import adapter, fast_sleeps, world
 from tests.functions.harness import make_harness, scenario_store
 
-__all__ = ["adapter", "fast_sleeps", "keep_route_base", "make_harness", "scenario_store", "world"]
+__all__ = ["adapter", "fast_sleeps", "make_harness", "scenario_store", "world"]

@@ -11,14 +11,14 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.discord.adapter import DiscordRestAdapter
+from bot.discord.rest import DiscordRestAdapter
 from bot.ops.fixtures import Delivery, load_delivery, scenarios_dir
 from bot.prs.deps import Deps
 from bot.runtime import ManualClock, Runtime, Store, Worker
 from bot.settings import load_settings
 from bot.web.app import create_app
 from functions import build_functions
-from tests.discord.world import World
+from tests.discord.world import FakeTimeSleeps, World
 from tests.fakes.discord_models import Message, Thread
 
 SECRET = "scenario-webhook-secret"
@@ -134,7 +134,9 @@ async def scenario_store(redis_url: str) -> AsyncIterator[Store]:
 
 
 @pytest.fixture
-async def make_harness(world: World, scenario_store: Store) -> AsyncIterator[Callable[..., Any]]:
+async def make_harness(
+    world: World, scenario_store: Store, fast_sleeps: FakeTimeSleeps
+) -> AsyncIterator[Callable[..., Any]]:
     """Yield `make(**env)` building a harness on the fake Discord and the real Redis."""
     real_store = scenario_store
     opened: list[tuple[DiscordRestAdapter, httpx.AsyncClient]] = []
@@ -149,7 +151,9 @@ async def make_harness(world: World, scenario_store: Store) -> AsyncIterator[Cal
             "GITHUB_DISCORD_USERS": USERS,
         }
         settings = load_settings(values | env)
-        adapter = await DiscordRestAdapter.login(world.fake.token, api_base=world.fake.api_base)
+        adapter = await DiscordRestAdapter.login(
+            world.fake.token, world.fake.api_base, sleep=fast_sleeps.sleep
+        )
         clock = ManualClock()
         runtime = Runtime(
             real_store, build_functions(Deps.build(settings, real_store, adapter)), clock=clock

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.discord import ThreadEdit
-from bot.discord.adapter import DiscordRestAdapter
+from bot.discord.rest import DiscordRestAdapter
 from bot.github.payloads import Subject, User
 from bot.prs.deps import Deps
 from bot.prs.threads import Threads

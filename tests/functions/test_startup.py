@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.discord.adapter import DiscordRestAdapter
+from bot.discord.rest import DiscordRestAdapter
 from bot.prs.deps import Deps
 from bot.runtime import Store
 from bot.settings import load_settings

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from bot.ops.fixtures import scenarios_dir
-from tests.discord.world import World, adapter, fast_sleeps, keep_route_base, world
+from tests.discord.world import World, adapter, fast_sleeps, world
 from tests.functions.harness import Harness, HarnessFactory, make_harness, scenario_store
 
-__all__ = ["adapter", "fast_sleeps", "keep_route_base", "make_harness", "scenario_store", "world"]
+__all__ = ["adapter", "fast_sleeps", "make_harness", "scenario_store", "world"]
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted(p.name for p in scenarios_dir().iterdir() if p.is_dir())

@@ -1,39 +1,37 @@
 """The Discord REST adapter on discord.py: no gateway, errors translated at this boundary.
 
-discord.py reads the API base from `discord.http.Route.BASE` and, with `max_ratelimit_timeout`,
-raises `RateLimited` instead of sleeping through a long limit (such as the 600 s rename limit),
-which becomes `RetryAfterError` so the runtime reschedules the run rather than block a worker.
+With `max_ratelimit_timeout`, discord.py raises `RateLimited` instead of sleeping through a long
+limit (such as the 600 s rename limit), which becomes `RetryAfterError` so the runtime reschedules
+the run rather than block a worker.
 """
 
 from __future__ import annotations
 
-import importlib
+import asyncio
 import logging
-import warnings
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Literal, TypeVar, cast
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
-from bot.discord import (
+from bot.discord.http import DEFAULT_API_BASE, Sleep, discord, use_discord_http
+from bot.discord.pacing import Pacer
+from bot.discord.payloads import Channel, Payload, Snowflake, ThreadPage
+from bot.discord.shapes import (
     ChannelInfo,
     DiscordApiError,
     EmbedSpec,
     OutMessage,
+    Recorder,
     ThreadEdit,
     ThreadInfo,
 )
-from bot.discord.pacing import Pacer
 from bot.runtime import RetriableError, RetryAfterError
 
-with warnings.catch_warnings():
-    # discord.py imports the stdlib `audioop` (deprecated in 3.11) for voice; prbot has none.
-    warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)
-    import discord
-    from discord.http import Route, handle_message_parameters
-    from discord.utils import MISSING
+with_message_parameters = discord.http.handle_message_parameters
+MISSING: Any = discord.utils.MISSING
 
 log = logging.getLogger(__name__)
 
@@ -45,68 +43,8 @@ PUBLIC_THREAD: Literal[11] = 11
 FORUM_TYPES = (15, 16)  # forum and media channels
 ARCHIVED_PAGE = 100
 
-Recorder = Callable[[str, int], None]
 
-
-def _metrics_recorder() -> Recorder | None:
-    """Return `bot.web.metrics.record_discord_call` when that module provides it."""
-    try:
-        module = importlib.import_module("bot.web.metrics")
-    except ImportError:
-        return None
-    recorder = getattr(module, "record_discord_call", None)
-    return cast(Recorder, recorder) if callable(recorder) else None
-
-
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class _Tag(_Payload):
-    id: int
-    name: str
-
-
-class _Meta(_Payload):
-    archived: bool = False
-    locked: bool = False
-    archive_timestamp: str | None = None
-
-
-class _Channel(_Payload):
-    id: int
-    type: int
-    name: str = ""
-    guild_id: int | None = None
-    parent_id: int | None = None
-    thread_metadata: _Meta | None = None
-    applied_tags: list[int] = []
-    available_tags: list[_Tag] = []
-    total_message_sent: int = 0
-
-    def thread(self) -> ThreadInfo:
-        meta = self.thread_metadata or _Meta()
-        return ThreadInfo(
-            self.id,
-            self.name,
-            self.parent_id,
-            meta.archived,
-            meta.locked,
-            tuple(self.applied_tags),
-            self.total_message_sent,
-        )
-
-
-class _Page(_Payload):
-    threads: list[_Channel] = []
-    has_more: bool = False
-
-
-class _Id(_Payload):
-    id: int
-
-
-P = TypeVar("P", bound=_Payload)
+P = TypeVar("P", bound=Payload)
 
 
 def _parse(model: type[P], data: object, route: str) -> P:
@@ -155,21 +93,32 @@ def allowed_mentions(user_ids: Sequence[int]) -> discord.AllowedMentions:
 class DiscordRestAdapter:
     """`DiscordAdapter` over discord.py's HTTP client, logged in with a bot token."""
 
-    def __init__(self, client: discord.Client) -> None:
+    def __init__(self, client: discord.Client, recorder: Recorder | None = None) -> None:
         self.client = client
         self._channels: dict[int, ChannelInfo] = {}
-        self._record = _metrics_recorder()
+        self._record = recorder
         # Set once the store is known (see bot.discord.pacing); None: discord.py's own limits only.
         self.pacer: Pacer | None = None
 
     @classmethod
-    async def login(cls, token: str, api_base: str) -> DiscordRestAdapter:
-        """Log in over REST (users/@me, applications/@me) against `api_base`; no gateway."""
-        Route.BASE = api_base.rstrip("/")
+    async def login(
+        cls,
+        token: str,
+        api_base: str = DEFAULT_API_BASE,
+        *,
+        sleep: Sleep = asyncio.sleep,
+        recorder: Recorder | None = None,
+    ) -> DiscordRestAdapter:
+        """Log in over REST (users/@me, applications/@me) against `api_base`; no gateway.
+
+        discord.py waits inside its HTTP client (bucket resets, 429s up to 30 s, 5xx retries);
+        those waits go through `sleep`.
+        """
+        use_discord_http(api_base, sleep)
         client = discord.Client(
             intents=discord.Intents.none(), max_ratelimit_timeout=MAX_RATELIMIT_WAIT_S
         )
-        adapter = cls(client)
+        adapter = cls(client, recorder)
         try:
             with adapter._translate("GET /users/@me"):
                 await client.login(token)
@@ -218,7 +167,7 @@ class DiscordRestAdapter:
         route = "GET /channels/{id}"
         async with self._call(route):
             data = await self.client.http.get_channel(channel_id)
-        ch = _parse(_Channel, data, route)
+        ch = _parse(Channel, data, route)
         tags = {t.name.casefold(): t.id for t in ch.available_tags}
         info = ChannelInfo(ch.id, ch.guild_id, ch.type in FORUM_TYPES, tags)
         self._channels[channel_id] = info
@@ -234,7 +183,7 @@ class DiscordRestAdapter:
                 auto_archive_duration=cast(Any, auto_archive_min),
                 type=PUBLIC_THREAD,
             )
-        return _parse(_Channel, data, route).thread()
+        return _parse(Channel, data, route).thread()
 
     async def create_forum_post(
         self,
@@ -251,7 +200,7 @@ class DiscordRestAdapter:
             "auto_archive_duration": auto_archive_min,
             "applied_tags": [str(t) for t in tags],
         }
-        params = handle_message_parameters(
+        params = with_message_parameters(
             content=message.content or MISSING,
             embeds=[_embed(e) for e in message.embeds],
             allowed_mentions=allowed_mentions(message.mention_users),
@@ -259,12 +208,12 @@ class DiscordRestAdapter:
         )
         async with self._call(route):
             data = await self.client.http.start_thread_in_forum(channel_id, params=params)
-        return _parse(_Channel, data, route).thread()
+        return _parse(Channel, data, route).thread()
 
     async def send(self, thread_id: int, message: OutMessage, nonce: str) -> int:
         """Post with `nonce` and `enforce_nonce` (discord.py adds it whenever a nonce is given)."""
         route = "POST /channels/{id}/messages"
-        params = handle_message_parameters(
+        params = with_message_parameters(
             content=message.content or MISSING,
             embeds=[_embed(e) for e in message.embeds],
             allowed_mentions=allowed_mentions(message.mention_users),
@@ -272,7 +221,7 @@ class DiscordRestAdapter:
         )
         async with self._call(route):
             data = await self.client.http.send_message(thread_id, params=params)
-        return _parse(_Id, data, route).id
+        return _parse(Snowflake, data, route).id
 
     async def edit_thread(self, thread_id: int, edit: ThreadEdit) -> ThreadInfo:
         """PATCH a thread; callers send `archived=False` with any edit of an archived thread."""
@@ -288,7 +237,7 @@ class DiscordRestAdapter:
             options["applied_tags"] = [str(t) for t in edit.applied_tags]
         async with self._call(route):
             data = await self.client.http.edit_channel(thread_id, **options)
-        return _parse(_Channel, data, route).thread()
+        return _parse(Channel, data, route).thread()
 
     async def active_threads(self, channel: ChannelInfo) -> list[ThreadInfo]:
         """Return the guild's active threads whose parent is `channel`."""
@@ -297,7 +246,7 @@ class DiscordRestAdapter:
         route = "GET /guilds/{id}/threads/active"
         async with self._call(route):
             data = await self.client.http.get_active_threads(channel.guild_id)
-        page = _parse(_Page, data, route)
+        page = _parse(ThreadPage, data, route)
         return [t.thread() for t in page.threads if t.parent_id == channel.id]
 
     async def archived_threads(self, channel_id: int, max_pages: int) -> list[ThreadInfo]:
@@ -310,7 +259,7 @@ class DiscordRestAdapter:
                 data = await self.client.http.get_public_archived_threads(
                     channel_id, before=cast(Any, before), limit=ARCHIVED_PAGE
                 )
-            page = _parse(_Page, data, route)
+            page = _parse(ThreadPage, data, route)
             found.extend(t.thread() for t in page.threads)
             stamps = [
                 t.thread_metadata.archive_timestamp for t in page.threads if t.thread_metadata

@@ -1,7 +1,6 @@
 """`prbot check`, the pure part: each check's verdict from settings or fetched data, and the table.
 
-No I/O here: `bot.cli.check` reads the environment, pings Redis and asks Discord, then hands
-what it found to these functions.
+No I/O here: `probe` pings Redis and asks Discord, then hands what it found to these functions.
 """
 
 from __future__ import annotations
@@ -14,7 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import ValidationError
 
 from bot.discord import permissions
-from bot.discord.permissions import Member, Overwrite
+from bot.discord.facts import FORUM_TYPES, ChannelData, GuildData
+from bot.discord.permissions import Member
 from bot.prs import render
 from bot.prs.deps import UserMapError, load_users, tag_names
 from bot.settings import Settings, load_settings
@@ -23,7 +23,6 @@ Status = Literal["ok", "fail", "warn", "skip"]
 MARKS: dict[Status, str] = {"ok": "✔", "fail": "✘", "warn": "!", "skip": "–"}
 # https://discord.com/developers/docs/resources/channel#channel-object-channel-types
 TEXT_TYPES = {0: "text channel"}
-FORUM_TYPES = {15: "forum channel", 16: "media channel"}
 KIND_NAMES = {2: "voice channel", 4: "category", 5: "announcement channel", 13: "stage channel"}
 KIND_NAMES |= {10: "announcement thread", 11: "thread", 12: "private thread"}
 
@@ -49,33 +48,6 @@ class Target:
     def label(self) -> str:
         """Return how the table names this channel."""
         return f"channel {self.channel_id} ({', '.join(self.uses)})"
-
-
-@dataclass(frozen=True)
-class GuildData:
-    """What permissions are computed from: the guild's owner and each role's permissions."""
-
-    id: int
-    name: str
-    owner_id: int
-    roles: Mapping[int, int]
-
-
-@dataclass(frozen=True)
-class ChannelData:
-    """A channel as Discord describes it: kind, guild, overwrites and forum tag names."""
-
-    id: int
-    type: int
-    name: str
-    guild_id: int | None
-    overwrites: tuple[Overwrite, ...] = ()
-    tags: tuple[str, ...] = ()
-
-    @property
-    def forum(self) -> bool:
-        """Tell whether posts here are forum posts."""
-        return self.type in FORUM_TYPES
 
 
 @dataclass

@@ -1,0 +1,136 @@
+"""What prbot asks of Discord and the shapes it passes: plain data, no discord.py objects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.runtime import NonRetriableError
+
+
+@dataclass(frozen=True)
+class EmbedField:
+    """One field of an embed (name ≤ 256, value ≤ 1024)."""
+
+    name: str
+    value: str
+    inline: bool = False
+
+
+@dataclass(frozen=True)
+class EmbedSpec:
+    """An embed, already cut to Discord's limits by `bot.prs.render`."""
+
+    title: str | None = None
+    url: str | None = None
+    description: str | None = None
+    author: str | None = None
+    fields: tuple[EmbedField, ...] = ()
+    color: int | None = None
+    footer: str | None = None
+
+
+@dataclass(frozen=True)
+class OutMessage:
+    """A message to post; `mention_users` are the only ids allowed to be pinged."""
+
+    content: str = ""
+    embeds: tuple[EmbedSpec, ...] = ()
+    mention_users: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    """A channel threads are made in: text (public threads) or forum (posts with tags)."""
+
+    id: int
+    guild_id: int | None
+    forum: bool
+    tags: dict[str, int] = field(default_factory=dict)  # forum tag name (casefolded) -> id
+
+
+@dataclass(frozen=True)
+class ThreadInfo:
+    """A thread or forum post as Discord last reported it."""
+
+    id: int
+    name: str
+    parent_id: int | None
+    archived: bool = False
+    locked: bool = False
+    applied_tags: tuple[int, ...] = ()
+    messages_sent: int = 0  # `total_message_sent`: 0 means nothing was ever posted in it
+
+
+@dataclass(frozen=True)
+class ThreadEdit:
+    """A PATCH of a thread; None leaves a field as it is."""
+
+    name: str | None = None
+    archived: bool | None = None
+    locked: bool | None = None
+    applied_tags: tuple[int, ...] | None = None
+
+
+# Told the route template and HTTP status of every Discord call (0: no answer), e.g. for metrics.
+Recorder = Callable[[str, int], None]
+
+
+class DiscordApiError(NonRetriableError):
+    """Discord refused a request for good (4xx with a JSON error code): a visible failed run."""
+
+    def __init__(self, route: str, status: int, code: int, text: str) -> None:
+        super().__init__(f"Discord {status} (code {code}) on {route}: {text}")
+        self.route = route
+        self.status = status
+        self.code = code
+        self.text = text
+
+
+# https://discord.com/developers/docs/topics/opcodes-and-status-codes#json-json-error-codes
+UNKNOWN_CHANNEL = 10003
+THREAD_ARCHIVED = 50083
+
+
+class DiscordAdapter(Protocol):
+    """Everything prbot does on Discord."""
+
+    async def channel(self, channel_id: int) -> ChannelInfo:
+        """Return the channel's kind, guild and forum tags (cached per process)."""
+        ...
+
+    async def create_thread(self, channel_id: int, name: str, auto_archive_min: int) -> ThreadInfo:
+        """Create a public thread (type 11) without a starter message in a text channel."""
+        ...
+
+    async def create_forum_post(
+        self,
+        channel_id: int,
+        name: str,
+        message: OutMessage,
+        auto_archive_min: int,
+        tags: Sequence[int],
+    ) -> ThreadInfo:
+        """Create a forum post whose first message is `message`, with `tags` applied."""
+        ...
+
+    async def send(self, thread_id: int, message: OutMessage, nonce: str) -> int:
+        """Post `message` with `nonce` and `enforce_nonce`; return the message id."""
+        ...
+
+    async def edit_thread(self, thread_id: int, edit: ThreadEdit) -> ThreadInfo:
+        """PATCH a thread (name, archived, locked, applied tags)."""
+        ...
+
+    async def active_threads(self, channel: ChannelInfo) -> list[ThreadInfo]:
+        """Return the active threads whose parent is `channel`."""
+        ...
+
+    async def archived_threads(self, channel_id: int, max_pages: int) -> list[ThreadInfo]:
+        """Return public archived threads of the channel, newest first, up to `max_pages`."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...
