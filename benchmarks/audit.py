@@ -13,11 +13,11 @@ from typing import Any
 
 from benchmarks.stories import Plan, Story
 from bot.prs import render
-from bot.prs.deps import name_template, route
+from bot.prs.routing import name_template, route
 from bot.settings import Settings
 
 TERMINAL = frozenset({"completed", "failed"})
-# The message a merge or close posts (bot/render.py), before the thread is archived.
+# The message a merge or close posts (bot/prs/render.py), before the thread is archived.
 CLOSE_MESSAGE = re.compile(r"(Merged|Closed) by \*\*")
 JSON = dict[str, Any]
 

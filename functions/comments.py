@@ -12,7 +12,8 @@ from bot.github.payloads import (
     subject_of_pr,
 )
 from bot.prs import render
-from bot.prs.deps import Deps, skip_reason
+from bot.prs.deps import Deps
+from bot.prs.routing import skip_reason
 from bot.prs.threads import Threads, ensure_step, post_step
 from bot.runtime import Context, Function, Trigger, function
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.github.payloads import ReviewEvent, parse, pr_key_of_event, subject_of_pr
 from bot.prs import render
-from bot.prs.deps import Deps, skip_reason
+from bot.prs.deps import Deps
+from bot.prs.routing import skip_reason
 from bot.prs.threads import Threads, ensure_step, post_step
 from bot.runtime import Context, Function, function
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from bot.discord import OutMessage
 from bot.github.payloads import PullRequestEvent, Subject, parse, pr_key_of_event, subject_of_pr
 from bot.prs import render
-from bot.prs.deps import Deps, skip_reason
+from bot.prs.deps import Deps
+from bot.prs.routing import skip_reason
 from bot.prs.threads import Threads, ensure_step, post_step
 from bot.runtime import Context, Event, Function, function
 from functions.rename import RENAME_EVENT

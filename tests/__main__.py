@@ -1,4 +1,4 @@
-"""The one test command: `python -m tests [pytest args]` runs ruff, mypy --strict and pytest."""
+"""The one test command: `python -m tests [pytest args]`: ruff, the layer contract, mypy, pytest."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ def main(pytest_args: list[str]) -> int:
     checks = [
         ["ruff", "format", "--check", "."],
         ["ruff", "check", "."],
+        ["lint-imports"],
         ["mypy"],
         [sys.executable, "-m", "pytest", *pytest_args],
     ]

@@ -96,7 +96,7 @@ async def replay_local(environ: Mapping[str, str], paths: Sequence[Path]) -> int
 
 
 def _default_tags(settings: Settings) -> list[str]:
-    from bot.prs.deps import tag_names
+    from bot.prs.routing import tag_names
 
     return list(tag_names(settings).values())
 

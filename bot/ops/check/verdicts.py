@@ -16,7 +16,8 @@ from bot.discord import permissions
 from bot.discord.facts import FORUM_TYPES, ChannelData, GuildData
 from bot.discord.permissions import Member
 from bot.prs import render
-from bot.prs.deps import UserMapError, load_users, tag_names
+from bot.prs.routing import tag_names
+from bot.prs.users import UserMapError, load_users
 from bot.settings import Settings, load_settings
 
 Status = Literal["ok", "fail", "warn", "skip"]

@@ -11,19 +11,11 @@ from bot.discord import OutMessage
 from bot.discord.dryrun import DryRunAdapter
 from bot.github.payloads import Subject, User
 from bot.prs import render
-from bot.prs.deps import (
-    DEFAULT_TAG_NAMES,
-    Deps,
-    UserMapError,
-    load_users,
-    name_template,
-    parse_user_file,
-    route,
-    shared_channel,
-    skip_reason,
-)
+from bot.prs.deps import Deps
 from bot.prs.mapping import LOCK_TTL_MS
+from bot.prs.routing import DEFAULT_TAG_NAMES, name_template, route, shared_channel, skip_reason
 from bot.prs.threads import Threads
+from bot.prs.users import UserMapError, load_users, parse_user_file
 from bot.runtime import RetriableError, Store
 from bot.settings import Settings, load_settings
 

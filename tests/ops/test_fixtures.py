@@ -608,7 +608,7 @@ def test_scenarios_dir_is_found_from_any_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The folder is found next to the package whatever the working directory."""
-    expected = Path(__file__).resolve().parent.parent / "fixtures" / "scenarios"
+    expected = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios"
     monkeypatch.chdir(tmp_path)
     assert scenarios_dir() == expected
 
