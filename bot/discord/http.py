@@ -1,8 +1,9 @@
-"""discord.py, imported once for the whole door, and pointed at an API base and a sleep.
+"""discord.py, imported once for the whole door, and pointed at an API base, a gateway, a sleep.
 
-discord.py has no per-client setting for either: it reads the API base from the class attribute
-`discord.http.Route.BASE` and waits with `asyncio.sleep` inside `discord.http`. One process talks
-to one Discord, so the door sets both here, from its constructor arguments, and nowhere else.
+discord.py has no per-client setting for these: it reads the API base from the class attribute
+`discord.http.Route.BASE`, a plain Client connects to `DiscordWebSocket.DEFAULT_GATEWAY` (it never
+asks `GET /gateway/bot`), and it waits with `asyncio.sleep` inside `discord.http`. One process
+talks to one Discord, so the door sets them here, from its constructor arguments, and nowhere else.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ with warnings.catch_warnings():
     # discord.py imports the stdlib `audioop` (deprecated in 3.11) for voice; prbot has none.
     warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)
     import discord
+    import discord.gateway
     import discord.http
+    import yarl
 
 DEFAULT_API_BASE = "https://discord.com/api/v10"
+DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -45,4 +49,16 @@ def use_discord_http(api_base: str, sleep: Sleep = asyncio.sleep) -> None:
     discord.http.asyncio = module  # type: ignore[attr-defined]
 
 
-__all__ = ["DEFAULT_API_BASE", "Sleep", "discord", "use_discord_http"]
+def use_discord_gateway(url: str) -> None:
+    """Make discord.py's Client connect to the gateway at `url`."""
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+
+
+__all__ = [
+    "DEFAULT_API_BASE",
+    "DEFAULT_GATEWAY_URL",
+    "Sleep",
+    "discord",
+    "use_discord_gateway",
+    "use_discord_http",
+]
