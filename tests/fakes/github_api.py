@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -78,8 +80,10 @@ class GitHubApi:
         limiter: RateLimiter,
         requests: RequestLog,
         prefix: str = "",
+        jwt_clock: Callable[[], float] = time.time,
     ) -> None:
         self.world = world
+        self.jwt_clock = jwt_clock
         self.faults = faults
         self.limiter = limiter
         self.requests = requests
@@ -191,6 +195,7 @@ class GitHubApi:
             apps=state.apps,
             installations=state.installations,
             now=state.clock.now(),
+            jwt_now=self.jwt_clock(),
         )
 
     async def _handle(

@@ -91,8 +91,12 @@ def authenticate(
     apps: Mapping[int, App],
     installations: Mapping[int, Installation],
     now: float,
+    jwt_now: float,
 ) -> Caller:
-    """Resolve an ``Authorization`` header (``Bearer X`` or ``token X``) to a caller."""
+    """Resolve an ``Authorization`` header (``Bearer X`` or ``token X``) to a caller.
+
+    Token expiry follows ``now`` (the fake clock); JWT claims are judged at ``jwt_now``.
+    """
     if not header:
         return ANONYMOUS
     scheme, _, value = header.strip().partition(" ")
@@ -100,7 +104,7 @@ def authenticate(
     if scheme.lower() not in ("bearer", "token") or not value:
         raise bad_credentials()
     if value.count(".") == 2 and value.startswith("eyJ"):
-        return Caller("jwt", app=verify_app_jwt(value, apps, now))
+        return Caller("jwt", app=verify_app_jwt(value, apps, jwt_now))
     token = tokens.get(value)
     if token is None or token.revoked:
         raise bad_credentials()

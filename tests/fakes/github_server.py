@@ -18,7 +18,8 @@ import asyncio
 import json
 import signal
 import sys
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -55,6 +56,7 @@ class FakeGitHub(GitHubSeeding):
         writes_per_minute: int = 80,
         writes_per_hour: int = 500,
         primary_status: int = 403,
+        jwt_clock: Callable[[], float] | None = None,
     ) -> None:
         self.clock = clock or FakeClock()
         self.state = GitHubState(self.clock)
@@ -73,6 +75,11 @@ class FakeGitHub(GitHubSeeding):
             limiter=self.limiter,
             requests=self.requests,
             prefix=prefix,
+            # App JWTs are signed with the client machine's clock, which ``advance`` cannot
+            # move: by default they are judged by wall time (clocks in sync), so App auth keeps
+            # working after the fake clock jumps. Pass ``jwt_clock=clock.now`` to judge them on
+            # the fake clock instead (a JWT then expires when the fake clock passes its exp).
+            jwt_clock=jwt_clock or time.time,
         )
         self._host = host
         self._port = port
