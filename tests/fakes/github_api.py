@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from tests.fakes.github_app_routes import APP_ROUTES
 from tests.fakes.github_auth import ANONYMOUS, Caller, authenticate
 from tests.fakes.github_calls import Call, Endpoint, World
 from tests.fakes.github_hook_routes import HOOK_ROUTES
@@ -92,7 +93,7 @@ class GitHubApi:
     def application(self) -> web.Application:
         """Return an aiohttp application serving the API routes."""
         app = web.Application(middlewares=[self._middleware])
-        for method, path, endpoint in (*ROUTES, *HOOK_ROUTES):
+        for method, path, endpoint in (*APP_ROUTES, *ROUTES, *HOOK_ROUTES):
             path = path.replace("{ref}", "{ref:.+}")
             app.router.add_route(method, self.prefix + path, self._endpoint(endpoint))
             if path.startswith("/repos/{owner}/{repo}/"):

@@ -27,6 +27,16 @@ from tests.fakes.github_server import FakeGitHub
 OWNER, NAME = "acme", "widgets"
 
 
+def rows(parsed: object) -> list[Any]:
+    """Return a parsed list answer.
+
+    githubkit annotates list answers as ``list[...]`` inside classes that also define a method
+    named ``list``, so mypy cannot see them as lists.
+    """
+    assert isinstance(parsed, list)
+    return parsed
+
+
 def sign_jwt(claims: Mapping[str, Any], private_pem: str) -> str:
     """Sign an RS256 JWT by hand with cryptography (any claim types, unlike PyJWT)."""
     key = serialization.load_pem_private_key(private_pem.encode(), password=None)

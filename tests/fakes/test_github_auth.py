@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from githubkit import TokenAuthStrategy
 from githubkit.exception import RequestFailed
+from githubkit_schemas.latest.models import Integration
 
 from tests.fakes.discord_clock import FakeClock
 from tests.fakes.github_auth import (
@@ -31,11 +32,16 @@ async def world() -> AsyncIterator[GitHubWorld]:
         yield seed(fake)
 
 
-def app_jwt(world: GitHubWorld, *, key: str | None = None, **claims: Any) -> str:
-    """Sign an App JWT by hand (now = wall time), with ``claims`` overriding the defaults."""
+def default_claims(world: GitHubWorld) -> dict[str, Any]:
+    """Return the claims githubkit would sign now (wall time)."""
     now = int(time.time())
-    body = {"iss": world.app.id, "iat": now - 60, "exp": now + 540, **claims}
-    return sign_jwt(body, key or world.private_key)
+    return {"iss": world.app.id, "iat": now - 60, "exp": now + 540}
+
+
+def app_jwt(world: GitHubWorld, *, key: str | None = None, iss: object = None) -> str:
+    """Sign an App JWT by hand, optionally with another key or issuer."""
+    claims = default_claims(world) | ({} if iss is None else {"iss": iss})
+    return sign_jwt(claims, key or world.private_key)
 
 
 async def get_app_with(world: GitHubWorld, token: str) -> RequestFailed:
@@ -81,7 +87,7 @@ async def test_installation_token_comments_as_the_bot(world: GitHubWorld) -> Non
     comment = made.parsed_data
     assert comment.user is not None and comment.user.login == "prbot[bot]"
     assert comment.user.type == "Bot"
-    assert comment.performed_via_github_app is not None
+    assert isinstance(comment.performed_via_github_app, Integration)
     assert comment.performed_via_github_app.slug == "prbot"
     # One token exchange with the JWT, then the comment with the token it gave.
     assert (
@@ -154,7 +160,9 @@ async def test_bad_jwt_claims_are_401(
 ) -> None:
     now = int(time.time())
     shifted = {k: now + v if isinstance(v, int) and k != "iss" else v for k, v in claims.items()}
-    refused = await get_app_with(world, app_jwt(world, **shifted))
+    refused = await get_app_with(
+        world, sign_jwt(default_claims(world) | shifted, world.private_key)
+    )
     assert refused.response.status_code == 401
     assert refused.response.json()["message"].startswith(message)
 
@@ -197,7 +205,7 @@ async def test_requested_permissions_must_be_granted(world: GitHubWorld) -> None
     narrowed = await github.rest.apps.async_create_installation_access_token(
         world.installation.id, permissions={"issues": "read"}
     )
-    assert narrowed.parsed_data.permissions.issues == "read"
+    assert narrowed.json()["permissions"] == {"issues": "read"}
     with pytest.raises(RequestFailed) as refused:
         await github.rest.apps.async_create_installation_access_token(
             world.installation.id, permissions={"administration": "write"}

@@ -14,7 +14,7 @@ from githubkit import TokenAuthStrategy
 from githubkit.exception import RequestFailed
 
 from tests.fakes.github_server import FakeGitHub
-from tests.fakes.github_world import NAME, OWNER, GitHubWorld, client, seed
+from tests.fakes.github_world import NAME, OWNER, GitHubWorld, client, rows, seed
 
 SECRET = "It's a Secret to Everybody"
 
@@ -112,7 +112,7 @@ async def test_listing_is_newest_first_with_cursor_links(
     github = world.as_user()
     repos = github.rest.repos
     first = await repos.async_list_webhook_deliveries(OWNER, NAME, hook.id, per_page=2)
-    assert [d.id for d in first.parsed_data] == [sent[4].id, sent[3].id]
+    assert [d.id for d in rows(first.parsed_data)] == [sent[4].id, sent[3].id]
     assert 'rel="next"' in first.headers["link"]
     assert f"cursor=v1_{sent[2].id}" in first.headers["link"]
     every = github.rest.paginate(
@@ -139,21 +139,23 @@ async def test_redelivery_resends_the_same_guid(world: GitHubWorld, receiver: Re
     assert again.signature_ok
     assert again.body == first.body
     assert again.headers["X-GitHub-Delivery"] == first.headers["X-GitHub-Delivery"] == failed.guid
-    newest = (await repos.async_list_webhook_deliveries(OWNER, NAME, hook.id)).parsed_data
+    newest = rows((await repos.async_list_webhook_deliveries(OWNER, NAME, hook.id)).parsed_data)
     assert [(d.guid, d.redelivery, d.status_code) for d in newest] == [
         (failed.guid, True, 200),
         (failed.guid, False, 503),
     ]
     only_failed = await repos.async_list_webhook_deliveries(OWNER, NAME, hook.id, status="failure")
-    assert [d.id for d in only_failed.parsed_data] == [failed.id]
+    assert [d.id for d in rows(only_failed.parsed_data)] == [failed.id]
 
 
 async def test_recorded_history_without_sending(world: GitHubWorld) -> None:
     hook = world.fake.add_repo_hook(world.repo, "http://127.0.0.1:9/", SECRET)
     world.fake.hooks.record(hook, "pull_request", payload(world), status_code=0)
     github = world.as_user()
-    rows = (await github.rest.repos.async_list_webhook_deliveries(OWNER, NAME, hook.id)).parsed_data
-    assert [(r.status_code, r.status) for r in rows] == [(0, "failed to connect to host")]
+    listed = await github.rest.repos.async_list_webhook_deliveries(OWNER, NAME, hook.id)
+    assert [(r.status_code, r.status) for r in rows(listed.parsed_data)] == [
+        (0, "failed to connect to host")
+    ]
 
 
 async def test_app_hook_deliveries_need_the_jwt(world: GitHubWorld, receiver: Receiver) -> None:
@@ -162,8 +164,8 @@ async def test_app_hook_deliveries_need_the_jwt(world: GitHubWorld, receiver: Re
     sent = await fake.deliver(hook, "pull_request", payload(world))
     github = world.as_app()
     apps = github.rest.apps
-    rows = (await apps.async_list_webhook_deliveries()).parsed_data
-    assert [r.guid for r in rows] == [sent.guid]
+    listed = await apps.async_list_webhook_deliveries()
+    assert [r.guid for r in rows(listed.parsed_data)] == [sent.guid]
     await apps.async_redeliver_webhook_delivery(sent.id)
     await fake.settle()
     assert [r.headers["X-GitHub-Delivery"] for r in receiver.got] == [sent.guid, sent.guid]
@@ -184,8 +186,8 @@ async def test_org_hook_deliveries(world: GitHubWorld, receiver: Receiver) -> No
         await github.rest.orgs.async_list_webhook_deliveries(OWNER, hook.id)
     assert refused.value.response.status_code == 404
     orgs_admin = client(fake, TokenAuthStrategy(admin.value))
-    rows = (await orgs_admin.rest.orgs.async_list_webhook_deliveries(OWNER, hook.id)).parsed_data
-    assert [r.id for r in rows] == [sent.id]
+    listed = await orgs_admin.rest.orgs.async_list_webhook_deliveries(OWNER, hook.id)
+    assert [r.id for r in rows(listed.parsed_data)] == [sent.id]
     await orgs_admin.rest.orgs.async_redeliver_webhook_delivery(OWNER, hook.id, sent.id)
     await fake.settle()
     assert len(receiver.got) == 2 and receiver.got[1].signature_ok

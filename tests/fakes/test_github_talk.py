@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from githubkit.exception import RequestFailed
 
 from tests.fakes.github_rules import COMMENT_MAX
 from tests.fakes.github_server import FakeGitHub
-from tests.fakes.github_world import NAME, OWNER, GitHubWorld, seed
+from tests.fakes.github_world import NAME, OWNER, GitHubWorld, rows, seed
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ async def test_comments_paginate_with_link_headers(world: GitHubWorld) -> None:
         world.fake.add_comment(world.repo, 1, "alice", f"comment {n}")
     github = world.as_user()
     first = await github.rest.issues.async_list_comments(OWNER, NAME, 1, per_page=2)
-    assert [c.body for c in first.parsed_data] == ["comment 0", "comment 1"]
+    assert [c.body for c in rows(first.parsed_data)] == ["comment 0", "comment 1"]
     link = first.headers["link"]
     # GitHub's Link URLs name the repository by id, not by owner/name.
     assert f'/repositories/{world.repo.id}/issues/1/comments?per_page=2&page=2>; rel="next"' in link
@@ -49,7 +50,7 @@ async def test_comments_paginate_with_link_headers(world: GitHubWorld) -> None:
     last = await github.rest.issues.async_list_comments(OWNER, NAME, 1, per_page=2, page=3)
     assert 'rel="next"' not in last.headers["link"]
     assert 'rel="first"' in last.headers["link"]
-    every = github.rest.paginate(
+    every: AsyncIterator[Any] = github.rest.paginate(
         github.rest.issues.async_list_comments, owner=OWNER, repo=NAME, issue_number=1, per_page=2
     )
     assert [c.body async for c in every] == [f"comment {n}" for n in range(5)]
@@ -94,12 +95,12 @@ async def test_pull_request_fields_and_listing(world: GitHubWorld) -> None:
     assert [u.login for u in pr.requested_reviewers or []] == ["alice"]
     assert [label.name for label in pr.labels] == ["ui"]
     pulls = github.rest.pulls
-    open_ = (await pulls.async_list(OWNER, NAME, state="open")).parsed_data
+    open_ = rows((await pulls.async_list(OWNER, NAME, state="open")).parsed_data)
     assert [p.number for p in open_] == [2, 1]
     assert [
-        p.number for p in (await pulls.async_list(OWNER, NAME, state="closed")).parsed_data
+        p.number for p in rows((await pulls.async_list(OWNER, NAME, state="closed")).parsed_data)
     ] == [3]
-    assert len((await pulls.async_list(OWNER, NAME, state="all")).parsed_data) == 3
+    assert len(rows((await pulls.async_list(OWNER, NAME, state="all")).parsed_data)) == 3
     merged = (await pulls.async_get(OWNER, NAME, 3)).parsed_data
     assert merged.merged and merged.state == "closed" and merged.merged_at is not None
 
@@ -116,11 +117,11 @@ async def test_review_replies_and_reviews(world: GitHubWorld) -> None:
     made = reply.parsed_data
     assert reply.status_code == 201
     assert (made.in_reply_to_id, made.path, made.line) == (thread.id, "src/a.py", 3)
-    assert made.user.login == "prbot[bot]"
-    comments = (await pulls.async_list_review_comments(OWNER, NAME, 1)).parsed_data
+    assert made.user is not None and made.user.login == "prbot[bot]"
+    comments = rows((await pulls.async_list_review_comments(OWNER, NAME, 1)).parsed_data)
     assert [c.body for c in comments] == ["rename this", "done"]
     # Each inline comment, a reply too, arrives inside its own COMMENTED review.
-    reviews = (await pulls.async_list_reviews(OWNER, NAME, 1)).parsed_data
+    reviews = rows((await pulls.async_list_reviews(OWNER, NAME, 1)).parsed_data)
     assert [(r.user.login if r.user else None, r.state) for r in reviews] == [
         ("alice", "APPROVED"),
         ("bob", "COMMENTED"),
