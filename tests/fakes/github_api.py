@@ -154,6 +154,8 @@ class GitHubApi:
             assert request.transport is not None
             request.transport.abort()
             raise asyncio.CancelledError
+        version = request.headers.get("X-GitHub-Api-Version", API_VERSION)
+        response.headers["X-GitHub-Api-Version-Selected"] = version
         return response
 
     async def _answer(self, request: web.Request, handler: Handler, route: str) -> _Answer:
@@ -215,7 +217,6 @@ class GitHubApi:
     ) -> web.StreamResponse:
         response.headers.update(quota.headers())
         response.headers["X-GitHub-Media-Type"] = "github.v3; format=json"
-        response.headers["X-GitHub-Api-Version-Selected"] = API_VERSION
         response.headers["X-GitHub-Request-Id"] = secrets.token_hex(8).upper()
         if caller.token is not None and caller.token.kind == "classic":
             response.headers["X-OAuth-Scopes"] = ", ".join(caller.token.scopes)

@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from tests.fakes.github_auth import check_requested_permissions
 from tests.fakes.github_calls import Call, Endpoint, Reply, World
-from tests.fakes.github_rules import iso, not_accessible, not_found, requires_authentication
+from tests.fakes.github_rules import (
+    GitHubError,
+    iso,
+    not_accessible,
+    not_found,
+    requires_authentication,
+)
 
 
 def get_app(world: World, call: Call) -> Reply:
@@ -30,6 +36,8 @@ def post_access_token(world: World, call: Call) -> Reply:
     inst = world.state.installations.get(call.number("installation_id"))
     if inst is None or inst.app_id != app.id:
         raise not_found()
+    if inst.suspended:
+        raise GitHubError(403, "This installation has been suspended")
     permissions = check_requested_permissions(call.body.get("permissions") or {}, inst.permissions)
     repo_ids = _requested_repos(world, call, inst.account.login)
     token = world.state.issue_installation_token(inst, permissions, repo_ids)
@@ -48,8 +56,16 @@ def _requested_repos(world: World, call: Call, owner: str) -> set[int] | None:
     ids = call.body.get("repository_ids")
     if not names and not ids:
         return None
-    wanted = {world.state.repo_by_name(owner, name).id for name in names or []}
-    return wanted | {int(i) for i in ids or []}
+    wanted = {r.id for r in world.state.repos.values() if r.owner.login == owner}
+    asked = {r.id for r in world.state.repos.values() if r.name in (names or [])}
+    asked |= {int(i) for i in ids or []}
+    if len(asked) < len(names or []) + len(ids or []) or not asked <= wanted:
+        raise GitHubError(
+            422,
+            "There is at least one repository that does not exist or is not accessible "
+            "to the parent installation.",
+        )
+    return asked
 
 
 def get_repo_installation(world: World, call: Call) -> Reply:

@@ -111,6 +111,8 @@ class Hooks:
         redelivery: bool = False,
     ) -> Delivery:
         """POST ``payload`` to the hook's URL now and record the attempt, failed or not."""
+        if "*" not in hook.events and event not in hook.events:
+            raise ValueError(f"hook {hook.id} is not subscribed to {event!r}")
         guid = guid or str(uuid.uuid4())
         body = encode(payload)
         headers = self._headers(hook, guid, event, body)

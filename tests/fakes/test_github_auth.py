@@ -276,3 +276,31 @@ def test_jwt_check_is_pure_and_follows_the_clock() -> None:
     with pytest.raises(Exception, match="Issued at"):
         verify_app_jwt(token, state.apps, clock.now())
     assert verify_app_jwt(token, state.apps, now) is app
+
+
+async def test_tokens_narrowed_to_repositories() -> None:
+    async with FakeGitHub() as fake:
+        world = seed(fake)
+        other = fake.add_repo(f"{OWNER}/other", private=True)
+        fake.add_pull(other)
+        fake.add_repo("elsewhere/thing")
+        github = world.as_app()
+        apps = github.rest.apps
+        narrowed = await apps.async_create_installation_access_token(
+            world.installation.id, repositories=[NAME]
+        )
+        assert narrowed.json()["repository_selection"] == "selected"
+        token = client(fake, TokenAuthStrategy(narrowed.parsed_data.token))
+        assert (await token.rest.pulls.async_get(OWNER, NAME, 1)).status_code == 200
+        with pytest.raises(RequestFailed) as hidden:
+            await token.rest.pulls.async_get(OWNER, "other", 1)
+        assert hidden.value.response.status_code == 404
+        with pytest.raises(RequestFailed) as refused:
+            await apps.async_create_installation_access_token(
+                world.installation.id, repositories=["thing"]
+            )
+        assert refused.value.response.status_code == 422
+        world.installation.suspended = True
+        with pytest.raises(RequestFailed) as suspended:
+            await apps.async_create_installation_access_token(world.installation.id)
+        assert suspended.value.response.status_code == 403

@@ -42,6 +42,7 @@ async def test_every_answer_has_rate_limit_headers(world: GitHubWorld) -> None:
         "4999",
     )
     assert first.headers["x-ratelimit-resource"] == "core"
+    assert first.headers["x-github-api-version-selected"] == "2026-03-10"  # What githubkit asks.
     assert int(first.headers["x-ratelimit-reset"]) == pytest.approx(world.fake.now() + 3600, abs=2)
     with pytest.raises(RequestFailed) as missing:  # An error answer counts too.
         await github.rest.pulls.async_get(OWNER, NAME, 404)
