@@ -68,6 +68,7 @@ class _Answer:
     response: web.StreamResponse | None  # None: the connection is dropped
     caller: Caller
     fault: str | None = None
+    auth: str | None = None  # "invalid" when the credentials were refused
 
 
 class GitHubApi:
@@ -143,7 +144,7 @@ class GitHubApi:
                 path=request.path.removeprefix(self.prefix),
                 status=response.status if response is not None else 0,
                 at=self.world.state.clock.now(),
-                auth=caller.kind if response is None or response.status != 401 else "invalid",
+                auth=answer.auth or caller.kind,
                 login=caller.user.login if caller.user else None,
                 fault=answer.fault,
                 body=request.get(_BODY),
@@ -163,7 +164,8 @@ class GitHubApi:
         try:
             caller = self._authenticate(request)
         except GitHubError as error:
-            return _Answer(self._error(error, self.limiter.hit(ANONYMOUS.rate_key)), ANONYMOUS)
+            response = self._error(error, self.limiter.hit(ANONYMOUS.rate_key))
+            return _Answer(response, ANONYMOUS, auth="invalid")
         if route == "/rate_limit":
             # Asking for the quota does not use any of it.
             request[_CALLER] = caller
