@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 _FENCE = re.compile(r"```(?:[\w+-]*\n)?(.*?)```", re.S)
 _CODE = re.compile(r"`([^`\n]+)`")
-_LINK = re.compile(r"\[([^\]\n]+)\]\(&lt;?(https?://[^\s)]+?)(?:&gt;)?\)")
+_LINK = re.compile(r"\[([^\]\n]+)\]\((?:&lt;)?(https?://[^\s)]+?)(?:&gt;)?\)")
 _BARE = re.compile(r"&lt;(https?://[^\s]+?)&gt;|(?<![\"=])(https?://[^\s<]+)")
 _INLINE = [
     (re.compile(r"\*\*(.+?)\*\*"), r"<strong>\1</strong>"),
