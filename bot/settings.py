@@ -58,6 +58,8 @@ class Settings(BaseModel):
     # Secrets: no defaults, placeholders rejected.
     github_webhook_secret: OptionalSecret = Field(None, alias="GITHUB_WEBHOOK_SECRET")
     discord_token: OptionalSecret = Field(None, alias="DISCORD_TOKEN")
+    # Opens /ui and /api on a non-loopback bind (Bearer header or the login form).
+    dashboard_token: OptionalSecret = Field(None, alias="DASHBOARD_TOKEN")
 
     # Where things go.
     discord_channel_id: OptionalInt = Field(None, alias="DISCORD_CHANNEL_ID")
@@ -94,7 +96,7 @@ class Settings(BaseModel):
     github_discord_users_file: OptionalStr = Field(None, alias="GITHUB_DISCORD_USERS_FILE")
     forum_tags: Pairs = Field(default_factory=dict, alias="FORUM_TAGS")
 
-    @field_validator("github_webhook_secret", "discord_token")
+    @field_validator("github_webhook_secret", "discord_token", "dashboard_token")
     @classmethod
     def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and PLACEHOLDER.match(value.get_secret_value().strip()):

@@ -1,4 +1,4 @@
-"""The `prbot` command line: serve, replay, runs, events, check."""
+"""The `prbot` command line: serve, dev, replay, runs, events, check."""
 
 from __future__ import annotations
 
@@ -28,12 +28,19 @@ def _parser() -> argparse.ArgumentParser:
         help="all: receiver + workers (default); web or worker to scale apart",
     )
 
+    dev = sub.add_parser("dev", help="run everything locally: embedded store, dry run, dashboard")
+    dev.add_argument("--host", default="127.0.0.1", help="loopback address to listen on")
+    dev.add_argument("--port", type=int, default=8288, help="port to listen on (default 8288)")
+
     replay = sub.add_parser(
         "replay", help="replay recorded deliveries (fixtures or the live store)"
     )
     replay.add_argument("paths", nargs="*", type=Path, help="fixture files or scenario folders")
     replay.add_argument("--target", help="POST signed deliveries to this URL instead")
-    replay.add_argument("--secret", help="webhook secret to sign with (with --target)")
+    replay.add_argument(
+        "--secret", help="webhook secret to sign with (with --target; unsigned without it)"
+    )
+    replay.add_argument("--html", type=Path, help="also write the threads as a Discord-like page")
     replay.add_argument("--last", type=int, help="re-run the last N recorded deliveries")
     replay.add_argument("--delivery", action="append", default=[], help="re-run this delivery")
 
@@ -72,6 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.cli.serve import serve_command
 
         return asyncio.run(serve_command(settings, args.host, args.port, args.role))
+    if args.command == "dev":
+        from bot.cli.dev import dev_command
+
+        return asyncio.run(dev_command(settings, args.host, args.port))
     if args.command == "replay":
         return asyncio.run(_replay(settings, environ, args))
     if args.command == "events":
@@ -88,13 +99,10 @@ async def _replay(settings: Settings, environ: dict[str, str], args: argparse.Na
     from bot.cli import replay
 
     if args.target:
-        if not args.secret:
-            print("prbot: --target needs --secret (deliveries are signed)", file=sys.stderr)
-            return 2
         return await replay.replay_remote(args.paths, args.target, args.secret)
     if args.last or args.delivery:
         return await replay.replay_stored(settings, args.last, args.delivery)
-    return await replay.replay_local(environ, args.paths)
+    return await replay.replay_local(environ, args.paths, args.html)
 
 
 async def _events(settings: Settings, args: argparse.Namespace) -> int:

@@ -15,12 +15,12 @@ from bot.ops.replay import (
     LocalReplay,
     clock_for,
     default_scenario,
-    replay_event,
     replay_settings,
 )
 from bot.runtime import PrbotError, Runtime, Store, SystemClock
 from bot.runtime.inspect import get_event, list_events
 from bot.settings import Settings, load_settings
+from bot.web.actions import replay_event
 
 SCENARIO_ENV = "scenario.env"
 FORUM_KEY = "REPLAY_FORUM_CHANNELS"
@@ -36,14 +36,19 @@ def scenario_overrides(paths: Sequence[Path]) -> dict[str, str]:
     return out
 
 
-async def replay_local(environ: Mapping[str, str], paths: Sequence[Path]) -> int:
+async def replay_local(
+    environ: Mapping[str, str], paths: Sequence[Path], html: Path | None = None
+) -> int:
     """Replay files or scenario folders in process; non-zero when a run failed.
 
     Settings come from `environ` with the scenario's `scenario.env` on top (forum routing, say).
+    With `html`, the threads are also written there as a page that looks like Discord.
     """
-    from bot.discord import open_adapter
+    from bot.discord import DiscordAdapter, open_adapter
     from bot.discord.dryrun import DryRunAdapter
+    from bot.discord.transcript import RecordingAdapter
     from bot.prs.deps import Deps
+    from bot.web.transcript import transcript_html
     from functions import build_functions
 
     paths = list(paths) or default_scenario()
@@ -61,9 +66,10 @@ async def replay_local(environ: Mapping[str, str], paths: Sequence[Path]) -> int
         return 2
     dry_run = settings.discord_token is None
     store = Store.connect(None, prefix="replay")
+    tags = {c: _default_tags(settings) for c in forums}
     try:
-        adapter = (
-            DryRunAdapter(out=sys.stdout, forums={c: _default_tags(settings) for c in forums})
+        adapter: DiscordAdapter = (
+            DryRunAdapter(out=sys.stdout, forums=tags)
             if dry_run
             else await open_adapter(settings, store=store)
         )
@@ -71,9 +77,10 @@ async def replay_local(environ: Mapping[str, str], paths: Sequence[Path]) -> int
         await store.close()
         print(f"prbot: cannot log in to Discord: {exc}", file=sys.stderr)
         return 2
+    recording = RecordingAdapter(adapter, tags) if html is not None else None
     try:
         try:
-            functions = build_functions(Deps.build(settings, store, adapter))
+            functions = build_functions(Deps.build(settings, store, recording or adapter))
         except ValueError as exc:  # a bad template or user mapping: say so, no traceback
             print(f"prbot: invalid configuration: {exc}", file=sys.stderr)
             return 2
@@ -92,6 +99,10 @@ async def replay_local(environ: Mapping[str, str], paths: Sequence[Path]) -> int
     for run in report.failed:
         print(f"✘ run {run.run_id} of {run.function_id} failed (event {run.event_id})")
     print(report.summary())
+    if recording is not None and html is not None:
+        title = "prbot replay · " + ", ".join(p.name for p in paths)
+        html.write_text(transcript_html(recording.transcript, title), encoding="utf-8")
+        print(f"wrote {html}: the threads as Discord would show them")
     return 1 if report.failed else 0
 
 
@@ -101,14 +112,19 @@ def _default_tags(settings: Settings) -> list[str]:
     return list(tag_names(settings).values())
 
 
-async def replay_remote(paths: Sequence[Path], target: str, secret: str) -> int:
-    """Sign each delivery as GitHub would and POST it to a running prbot."""
+async def replay_remote(paths: Sequence[Path], target: str, secret: str | None) -> int:
+    """POST each delivery to a running prbot, signed as GitHub would when `secret` is given."""
     recorded = load_deliveries(list(paths) or default_scenario())
+    if secret is None:
+        print("sending unsigned deliveries (no --secret): only `prbot dev` accepts them",
+              file=sys.stderr)  # fmt: skip
     failures = 0
     async with httpx.AsyncClient(timeout=10) as client:
         for item in recorded:
             response = await client.post(
-                target, content=item.body, headers=item.signed_headers(secret)
+                target,
+                content=item.body,
+                headers=item.signed_headers(secret) if secret else item.headers,
             )
             ok = response.status_code < 300
             failures += 0 if ok else 1

@@ -19,7 +19,7 @@ from functions import build_functions, startup_checks
 def _secrets(settings: Settings) -> list[str]:
     return [
         s.get_secret_value()
-        for s in (settings.discord_token, settings.github_webhook_secret)
+        for s in (settings.discord_token, settings.github_webhook_secret, settings.dashboard_token)
         if s is not None
     ]
 

@@ -11,7 +11,7 @@ from typing import TextIO
 
 from bot.github.webhooks import WebhookError, parse_delivery
 from bot.ops.fixtures import Delivery as Recorded
-from bot.runtime import Event, ManualClock, Runtime, SystemClock, Worker
+from bot.runtime import ManualClock, Runtime, SystemClock, Worker
 from bot.runtime.inspect import RunSummary, list_runs
 from bot.settings import Settings
 
@@ -118,11 +118,6 @@ def replay_settings(settings: Settings) -> Settings:
     if settings.discord_token is None and settings.discord_channel_id is None:
         return settings.model_copy(update={"discord_channel_id": DRY_RUN_CHANNEL_ID})
     return settings
-
-
-def replay_event(event: Event, stamp: int) -> Event:
-    """Return a copy of a stored event under a new id, so it runs again (a deliberate replay)."""
-    return Event(name=event.name, data=event.data, id=f"{event.id}.replay-{stamp}", v=event.v)
 
 
 def clock_for(dry_run: bool) -> ManualClock | SystemClock:

@@ -23,6 +23,7 @@ from bot.runtime import (
 )
 from bot.runtime.store import DAY_MS
 from bot.settings import Settings
+from bot.web.access import set_bind_host
 from bot.web.app import create_app, set_draining
 from bot.web.metrics import Metrics, MetricsObserver, default_metrics
 
@@ -135,6 +136,7 @@ class Service:
     async def run(self, host: str, port: int, stop: asyncio.Event) -> int:
         """Serve until `stop` is set, then shut down in order; return the exit code."""
         await self._check_store()
+        set_bind_host(self.app, host)  # the dashboard opens itself on loopback binds only
         server = http_server(self.app, host, port)
         http = asyncio.create_task(_serve_http(server), name="http")
         if self.worker is not None:

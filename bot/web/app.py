@@ -30,6 +30,7 @@ from bot.github.webhooks import (
 )
 from bot.runtime import Runtime, StoreUnavailableError
 from bot.settings import Settings
+from bot.web.dashboard import mount_dashboard
 from bot.web.metrics import CONTENT_TYPE_LATEST, Metrics
 
 log = logging.getLogger(__name__)
@@ -274,7 +275,7 @@ def create_app(
     worker_ready: Callable[[], bool] | None = None,
     webhooks: bool = True,
 ) -> FastAPI:
-    """Build the FastAPI app: the webhook receiver (unless `webhooks` is False), health, metrics."""
+    """Build the app: the webhook receiver (unless `webhooks` is False), health, metrics, /ui."""
     app = FastAPI(title="prbot", summary="GitHub → Discord pull-request threads", version="0.1.0")
     metrics = metrics or Metrics()
     app.state.draining = False
@@ -283,4 +284,5 @@ def create_app(
     if webhooks:
         _add_webhook(app, Receiver(settings, runtime, metrics, app))
     _add_operations(app, runtime, metrics, worker_ready)
+    mount_dashboard(app, settings, runtime)
     return app

@@ -1,0 +1,71 @@
+"""`prbot dev`: up within 2 s on loopback, unsigned fixtures pushed in and watched on /api."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.loopback import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP_S = 2.0
+
+
+def _prbot(*args: str) -> list[str]:
+    return [sys.executable, "-m", "bot", "--env-file", "/nonexistent", *args]
+
+
+def test_dev_serves_unsigned_fixtures_and_the_dashboard(redis_url: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    # Ignored by dev: it always uses the embedded store and takes unsigned deliveries.
+    env |= {"REDIS_URL": redis_url, "GITHUB_WEBHOOK_SECRET": "a-secret-dev-ignores-0123"}
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    started = time.monotonic()
+    command = _prbot("dev", "--port", str(port))
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    try:
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=0.5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.02)
+            assert time.monotonic() - started < STARTUP_S, "no /healthz within 2 s"
+        sent = subprocess.run(
+            _prbot("replay", "fixtures/scenarios/pr-lifecycle", "--target",
+                   f"{base}/webhooks/github"),
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert sent.returncode == 0, sent.stdout + sent.stderr
+        assert "10 accepted" in sent.stdout
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            runs = httpx.get(f"{base}/api/runs", params={"limit": 50}).json()["runs"]
+            if len(runs) == 11 and all(r["status"] == "completed" for r in runs):
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError(f"runs did not complete: {runs}")
+        assert {r["pr"] for r in runs} == {"octo-org/hello-world#42"}
+        assert httpx.get(f"{base}/ui").status_code == 200
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert f"dashboard   {base}/ui" in out
+    assert "dry run" in out
+    assert "thread 10001 message: 🟣 Merged by **monalisa**" in out  # the dry run's transcript
+
+
+def test_dev_binds_loopback_only() -> None:
+    done = subprocess.run(_prbot("dev", "--host", "0.0.0.0"), cwd=ROOT, capture_output=True,
+                          text=True, timeout=30)  # fmt: skip
+    assert done.returncode == 2
+    assert "binds loopback only" in done.stderr
