@@ -12,64 +12,37 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from bot.runtime import scripts
+from bot.runtime.control import Control
 from bot.runtime.data import AppData
 from bot.runtime.keys import Keys
+from bot.runtime.plans import DAY_MS, Claim, ClaimBatch, Enqueue, Limits, PlannedRun, events_args
 from bot.runtime.reads import Reads
 from bot.runtime.translate import translate_errors
 
-DAY_MS = 86_400_000
+__all__ = [
+    "DAY_MS", "Claim", "ClaimBatch", "Enqueue", "Enqueued", "Limits", "PlannedRun", "Store",
+    "WaitReply",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
-class Limits:
-    """How long things are kept, in milliseconds or counts."""
+class Enqueued:
+    """Per event 1 queued, 2 ignored, 0 duplicate, 3 gone; and how many runs it cancelled."""
 
-    dedup_ttl_ms: int = DAY_MS
-    event_ttl_ms: int = 7 * DAY_MS
-    events_max: int = 10_000
-    runs_max: int = 100_000
-    completed_ttl_ms: int = 7 * DAY_MS
-    failed_ttl_ms: int = 30 * DAY_MS
+    codes: list[int]
+    cancelled: int
 
 
 @dataclass(frozen=True)
-class PlannedRun:
-    """A run to create for an event."""
+class WaitReply:
+    """What the store said to a waiting step: candidates, timed out, parked, cancelled or lost."""
 
-    run_id: str
-    function_id: str
-    concurrency_key: str
-
-
-@dataclass(frozen=True)
-class Enqueue:
-    """An event record to store, with the runs it makes; `dedup=False` bypasses the 24 h check."""
-
-    event_id: str
-    record: str
-    runs: Sequence[PlannedRun]
-    dedup: bool = True
-    replay: bool = False
+    outcome: str  # candidates | timeout | parked | cancelled | lost
+    deadline_ms: int = 0
+    candidates: list[tuple[str, int, str]] = field(default_factory=list)  # id, ms, record
 
 
-@dataclass(frozen=True)
-class Claim:
-    """A run handed to one worker under a lease on its concurrency key."""
-
-    key: str
-    token: str
-    run_id: str
-    run: dict[str, str]
-    record: str
-    steps: dict[str, str]
-
-
-@dataclass(frozen=True)
-class ClaimBatch:
-    """What one claim call got, and when the next work is due if it got nothing."""
-
-    claims: list[Claim] = field(default_factory=list)
-    next_due_ms: int | None = None
+_WAIT = {1: "parked", 2: "cancelled", 3: "candidates", 4: "timeout"}
 
 
 def _pairs(flat: Sequence[str]) -> dict[str, str]:
@@ -86,10 +59,14 @@ class Store:
         self.reads = Reads(client, keys)
         self.limits = limits
         self.embedded = embedded
+        self._config_of: tuple[Limits, str] | None = None
+        self.control = Control(client, keys, self.config)
         self._enqueue = client.register_script(scripts.ENQUEUE)
         self._claim = client.register_script(scripts.CLAIM)
         self._save_step = client.register_script(scripts.SAVE_STEP)
         self._reschedule = client.register_script(scripts.RESCHEDULE)
+        self._sleep = client.register_script(scripts.SLEEP)
+        self._wait = client.register_script(scripts.WAIT)
         self._finish = client.register_script(scripts.FINISH)
         self._extend = client.register_script(scripts.EXTEND)
 
@@ -129,61 +106,57 @@ class Store:
         with translate_errors():
             await self.redis.ping()
 
-    def _config(self) -> list[str | int]:
-        k, lim = self.keys, self.limits
-        return [
-            k.dedup_prefix, k.event_prefix, k.run_prefix, k.queue_prefix,
-            lim.dedup_ttl_ms, lim.event_ttl_ms, lim.events_max, lim.runs_max, k.wake,
-        ]  # fmt: skip
+    def config(self) -> str:
+        """Return ARGV[1] of every queue script: key names and limits as JSON (see lua.py)."""
+        if self._config_of is None or self._config_of[0] is not self.limits:
+            k, lim = self.keys, self.limits
+            ttl = {"completed": lim.completed_ttl_ms, "failed": lim.failed_ttl_ms}
+            ttl["cancelled"] = lim.cancelled_ttl_ms
+            config = {
+                "sched": k.sched, "lease": k.lease, "runs": k.runs, "runs_failed": k.runs_failed,
+                "events": k.events, "wake": k.wake, "timers": k.timers, "outbox": k.outbox,
+                "dp": k.dedup_prefix, "ep": k.event_prefix, "rp": k.run_prefix,
+                "qp": k.queue_prefix, "lp": k.listen_prefix, "onp": k.on_prefix,
+                "recp": k.recent_prefix, "idp": k.idempotency_prefix, "dbp": k.debounce_prefix,
+                "thp": k.throttle_prefix, "ss": k.steps_suffix, "ls": k.log_suffix,
+                "cs": k.candidates_suffix, "dedup_ttl": lim.dedup_ttl_ms,
+                "event_ttl": lim.event_ttl_ms, "events_max": lim.events_max,
+                "runs_max": lim.runs_max, "idem_ttl": lim.idempotency_ttl_ms,
+                "recent_ttl": lim.lookback_max_ms, "recent_max": lim.recent_max, "ttl": ttl,
+            }  # fmt: skip
+            self._config_of = (self.limits, json.dumps(config, separators=(",", ":")))
+        return self._config_of[1]
 
-    @staticmethod
-    def _events_args(items: Sequence[Enqueue]) -> list[str | int]:
-        args: list[str | int] = [len(items)]
-        for item in items:
-            args += [item.event_id, item.record, "1" if item.dedup else "0", len(item.runs)]
-            for r in item.runs:
-                args += [r.run_id, r.function_id, r.concurrency_key, "1" if item.replay else "0"]
-        return args
-
-    async def enqueue(self, items: Sequence[Enqueue], now_ms: int) -> list[int]:
-        """Store events and their runs atomically; per item 1 queued, 2 ignored, 0 duplicate."""
-        k = self.keys
+    async def enqueue(self, items: Sequence[Enqueue], now_ms: int) -> Enqueued:
+        """Store events and their runs atomically; tell runs waiting for or cancelled by them."""
         with translate_errors():
-            result = await self._enqueue(
-                keys=[k.sched, k.runs, k.events],
-                args=[now_ms, *self._config(), *self._events_args(items)],
-            )
-        return [int(x) for x in result]
+            result = await self._enqueue(args=[self.config(), now_ms, *events_args(items)])
+        return Enqueued([int(x) for x in result[1:]], int(result[0]))
 
     async def claim(self, now_ms: int, lease_ms: int, limit: int) -> ClaimBatch:
-        """Lease up to `limit` due concurrency keys and return their head runs."""
-        k = self.keys
+        """Wake due timers, then lease up to `limit` due concurrency keys and return their heads."""
         with translate_errors():
-            raw = await self._claim(
-                keys=[k.sched, k.lease],
-                args=[
-                    now_ms, lease_ms, limit, uuid.uuid4().hex, k.run_prefix,
-                    k.event_prefix, k.queue_prefix, k.steps_suffix,
-                ],
-            )  # fmt: skip
-        head, rows = raw[0], raw[1:]
+            raw = await self._claim(args=[self.config(), now_ms, lease_ms, limit, uuid.uuid4().hex])
+        head, outbox, rows = raw[0], int(raw[1]), raw[2:]
         claims = [
             Claim(key, token, rid, _pairs(run), record, _pairs(steps))
             for key, token, rid, run, record, steps in rows
         ]
-        return ClaimBatch(claims, int(float(head)) if head else None)
+        return ClaimBatch(claims, int(float(head)) if head else None, outbox)
+
+    def _fenced(self, claim: Claim, now_ms: int) -> list[str | int]:
+        return [self.config(), claim.key, claim.token, claim.run_id, now_ms]
 
     async def save_step(
         self, claim: Claim, step_id: str, encoded: str, now_ms: int, entry: dict[str, Any]
-    ) -> bool:
-        """Save a step result if the lease is still ours; False when it was lost."""
-        k = self.keys
+    ) -> int:
+        """Save a step result under our lease: 1 saved, 2 saved but cancelled, 0 lease lost."""
         with translate_errors():
-            ok = await self._save_step(
-                keys=[k.lease, k.run(claim.run_id), k.steps(claim.run_id), k.log(claim.run_id)],
-                args=[claim.key, claim.token, step_id, encoded, now_ms, json.dumps(entry)],
+            return int(
+                await self._save_step(
+                    args=[*self._fenced(claim, now_ms), step_id, encoded, json.dumps(entry)]
+                )
             )
-        return bool(ok)
 
     async def reschedule(
         self,
@@ -194,18 +167,43 @@ class Store:
         error: str,
         now_ms: int,
         entry: dict[str, Any] | None,
-    ) -> bool:
-        """Give the key back, due again at `at_ms`; the run stays at the head of its queue."""
-        k = self.keys
+    ) -> int:
+        """Give the key back, due again at `at_ms`, the run still its head; 2 if cancelled."""
+        log = json.dumps(entry) if entry else ""
         with translate_errors():
-            ok = await self._reschedule(
-                keys=[k.sched, k.lease, k.run(claim.run_id), k.log(claim.run_id)],
-                args=[
-                    claim.key, claim.token, at_ms, status, attempt, error, now_ms,
-                    json.dumps(entry) if entry else "",
-                ],
-            )  # fmt: skip
-        return bool(ok)
+            return int(
+                await self._reschedule(
+                    args=[*self._fenced(claim, now_ms), at_ms, status, attempt, error, log]
+                )
+            )
+
+    async def sleep(self, claim: Claim, until_ms: int, now_ms: int, entry: dict[str, Any]) -> int:
+        """Park the run off its queue until `until_ms`; 1 parked, 2 cancelled, 0 lease lost."""
+        with translate_errors():
+            return int(
+                await self._sleep(args=[*self._fenced(claim, now_ms), until_ms, json.dumps(entry)])
+            )
+
+    async def wait(
+        self,
+        claim: Claim,
+        spec: dict[str, object],
+        consumed: Sequence[str],
+        now_ms: int,
+    ) -> WaitReply:
+        """Register a wait (once), return its candidate events, or park the run until one comes."""
+        args = [json.dumps(spec), json.dumps(list(consumed))]
+        with translate_errors():
+            raw = await self._wait(args=[*self._fenced(claim, now_ms), *args])
+        if not isinstance(raw, list):
+            return WaitReply("lost")
+        deadline = int(float(raw[1])) if len(raw) > 1 else 0
+        flat = raw[2:]
+        candidates = [
+            (str(flat[i]), int(float(flat[i + 1])), str(flat[i + 2]))
+            for i in range(0, len(flat), 3)
+        ]
+        return WaitReply(_WAIT[int(raw[0])], deadline, candidates)
 
     async def finish(
         self,
@@ -218,19 +216,13 @@ class Store:
         then: Sequence[Enqueue] = (),
     ) -> bool:
         """End a run (completed or failed), free its key and enqueue `then` in the same step."""
-        k, rid = self.keys, claim.run_id
-        ttl = self.limits.failed_ttl_ms if status == "failed" else self.limits.completed_ttl_ms
+        log = json.dumps(entry) if entry else ""
         with translate_errors():
             ok = await self._finish(
-                keys=[
-                    k.sched, k.lease, k.run(rid), k.steps(rid), k.log(rid),
-                    k.runs_failed, k.runs, k.events,
-                ],
                 args=[
-                    claim.key, claim.token, rid, status, now_ms, field_name, value, ttl,
-                    json.dumps(entry) if entry else "", k.queue(claim.key),
-                    *self._config(), *self._events_args(then),
-                ],
+                    *self._fenced(claim, now_ms), status, field_name, value, log,
+                    *events_args(then),
+                ]
             )  # fmt: skip
         return bool(ok)
 
