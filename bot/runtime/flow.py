@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
@@ -118,7 +118,10 @@ class Cron:
     def __post_init__(self) -> None:
         if not croniter.is_valid(self.expr):
             raise ValueError(f"invalid cron expression {self.expr!r}")
-        ZoneInfo(self.tz)  # raises for an unknown zone
+        try:
+            ZoneInfo(self.tz)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {self.tz!r}") from exc
 
     def last_tick_ms(self, now_ms: int) -> int:
         """Return the latest tick at or before `now_ms`."""
