@@ -216,10 +216,10 @@ class Execution:
     async def _finish(
         self, status: str, field: str, value: str, entry: dict[str, Any], then: Any = ()
     ) -> None:
-        if not await self.rt.store.finish(
+        code = await self.rt.store.finish(
             self.claim, status, field, value, self._now(), entry, then
-        ):
-            raise LeaseLost(status)
+        )
+        _check(code, status)
         self.rt.observer.run_finished(self.function_id, status)
 
 

@@ -204,14 +204,19 @@ return {1, deadline}
 )
 
 # ARGV: config, key, token, run_id, now, status, field, value, log_entry, events...
-# End a run (completed or failed) as it really ended, free its key, enqueue `events` with it.
+# End a run (completed or failed), free its key, enqueue `events` with it. A run asked to cancel
+# while this attempt ran ends cancelled instead, without the events: returns 2.
 FINISH = (
     LIB
     + _FENCE
     + """
 release(ck, rid, now)
 redis.call('HSET', rk, ARGV[7], ARGV[8])
-redis.call('HDEL', rk, 'cancel')
+if why then
+  if ARGV[9] ~= '' then redis.call('RPUSH', rk .. c.ls, ARGV[9]) end
+  cancelled(rid, now, why)
+  return 2
+end
 end_run(rid, ARGV[6], now, ARGV[9])
 enqueue_all(10, now)
 wake_flush()

@@ -214,8 +214,12 @@ class Store:
         now_ms: int,
         entry: dict[str, Any] | None,
         then: Sequence[Enqueue] = (),
-    ) -> bool:
-        """End a run (completed or failed), free its key and enqueue `then` in the same step."""
+    ) -> int:
+        """End a run (completed or failed), free its key and enqueue `then` in the same step.
+
+        Return 1, or 2 when the run was asked to cancel meanwhile: it ends `cancelled` instead
+        (keeping `value`) and `then` is dropped; 0 when the lease was lost.
+        """
         log = json.dumps(entry) if entry else ""
         with translate_errors():
             ok = await self._finish(
@@ -224,7 +228,7 @@ class Store:
                     *events_args(then),
                 ]
             )  # fmt: skip
-        return bool(ok)
+        return int(ok)
 
     async def extend(self, leases: Sequence[tuple[str, str]], until_ms: int) -> list[str]:
         """Push the leases of held keys to `until_ms`; return the keys we no longer hold."""

@@ -275,3 +275,28 @@ async def test_rerun_makes_a_new_run_of_the_same_event(store: Store) -> None:
         await rerun(rt, "nope")
     # The event is not recorded again by a rerun.
     assert await store.redis.zcard(store.keys.events) == 1
+
+
+async def test_a_run_cancelled_after_its_last_step_ends_cancelled(store: Store) -> None:
+    entered, release = asyncio.Event(), asyncio.Event()
+    seen: list[dict[str, object]] = []
+
+    @function("tail", "pr/opened", cancel_on=[CLOSED])
+    async def tail(ctx: Context) -> str:
+        entered.set()
+        await release.wait()  # handler code, not a step: nothing is saved before the end
+        return "done"
+
+    rt, _ = build(store, tail, seen, ManualClock())
+    worker = Worker(rt)
+    await rt.send([Event(name="pr/opened", id="o1", data={"pr": 1})])
+    task = asyncio.create_task(worker.run_until_idle())
+    await asyncio.wait_for(entered.wait(), 5)
+    await rt.send([Event(name="pr/closed", id="c1", data={"pr": 1})])
+    release.set()
+    await asyncio.wait_for(task, 5)
+    await worker.run_until_idle()
+    state = await run_state(store, run_id_for("o1", "tail"))
+    assert state["status"] == "cancelled"
+    assert state["output"] == '"done"'  # what it returned is kept for inspection
+    assert len(seen) == 1
