@@ -8,7 +8,10 @@ waiting runs are in no queue: the `timers` ZSET brings them back (lua.py describ
 
 from __future__ import annotations
 
-from bot.runtime.lua import LIB
+from bot.runtime.lua import CORE
+from bot.runtime.lua_making import MAKING
+
+LIB = CORE + MAKING
 
 # ARGV: config, now, events... Returns {cancelled count, per event: 1 queued, 2 ignored,
 # 0 duplicate, 3 event record gone}.
