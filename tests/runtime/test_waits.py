@@ -229,3 +229,27 @@ async def test_many_parked_runs_stay_out_of_the_claimed_zset(store: Store) -> No
     await rt.send([Event(name="pr/review", id="r7", data={"pr": 7})])
     assert await worker.run_until_idle() == 1
     assert got == ["r7"]
+
+
+async def test_a_second_wait_sees_only_events_after_it_began(store: Store) -> None:
+    got: dict[str, str | None] = {}  # handler code runs again on resume; steps do not
+
+    @function("twice", "pr/opened")
+    async def twice(ctx: Context) -> None:
+        for step in ("first", "second"):
+            found = await ctx.step.wait_for_event(
+                step, event="pr/review", match="data.pr", timeout_s=60
+            )
+            got[step] = found.id if found else None
+
+    rt = make_runtime(store, twice)
+    worker = Worker(rt)
+    await rt.send([Event(name="pr/opened", id="o1", data={"pr": 1})])
+    await worker.run_until_idle()
+    await rt.send([Event(name="pr/review", id="r1", data={"pr": 1})])
+    await worker.run_until_idle()
+    assert got == {"first": "r1"}
+    assert (await run_state(store, run_id_for("o1", "twice")))["wait_step"] == "second"
+    await rt.send([Event(name="pr/review", id="r2", data={"pr": 1})])
+    await worker.run_until_idle()
+    assert got == {"first": "r1", "second": "r2"}
