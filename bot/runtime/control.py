@@ -7,27 +7,26 @@ from typing import cast
 
 import redis.asyncio as aioredis
 
-from bot.runtime import scripts
 from bot.runtime.keys import Keys
 from bot.runtime.plans import Enqueue, events_args
+from bot.runtime.scriptset import ScriptSet
 from bot.runtime.translate import translate_errors
 
 
 class Control:
     """Cancel runs, send the events of cancelled runs, claim cron ticks, count reruns."""
 
-    def __init__(self, client: aioredis.Redis, keys: Keys, config: Callable[[], str]) -> None:
+    def __init__(
+        self, client: aioredis.Redis, keys: Keys, scripts: Callable[[], ScriptSet]
+    ) -> None:
         self._redis = client
         self._keys = keys
-        self._config = config
-        self._cancel = client.register_script(scripts.CANCEL)
-        self._flush = client.register_script(scripts.FLUSH)
-        self._cron = client.register_script(scripts.CRON)
+        self._scripts = scripts
 
     async def cancel(self, run_id: str, now_ms: int, reason: str) -> str:
         """Cancel a run; return cancelled, cancelling (running), completed, failed or unknown."""
         with translate_errors():
-            status = await self._cancel(args=[self._config(), now_ms, run_id, reason])
+            status = await self._scripts().cancel(args=[now_ms, run_id, reason])
         return str(status)
 
     async def outbox(self, limit: int) -> list[str]:
@@ -40,16 +39,16 @@ class Control:
         self, run_ids: Sequence[str], events: Sequence[Enqueue], now_ms: int
     ) -> list[str]:
         """Enqueue the cancelled events of `run_ids`, emptying the outbox of them, atomically."""
-        args = [self._config(), now_ms, len(run_ids), *run_ids, *events_args(events)]
+        args = [now_ms, len(run_ids), *run_ids, *events_args(events)]
         with translate_errors():
-            taken = await self._flush(args=args)
+            taken = await self._scripts().flush(args=args)
         return [str(x) for x in taken]
 
     async def cron_tick(self, key: str, tick_ms: int, event: Enqueue, now_ms: int) -> bool:
         """Claim the tick `tick_ms` of a schedule and enqueue its event; False if already taken."""
-        args = [self._config(), now_ms, key, tick_ms, *events_args([event])]
+        args = [now_ms, key, tick_ms, *events_args([event])]
         with translate_errors():
-            return bool(await self._cron(args=args))
+            return bool(await self._scripts().cron(args=args))
 
     async def next_rerun(self, run_id: str) -> int:
         """Return the next rerun number of `run_id` (1, 2, …), atomically."""

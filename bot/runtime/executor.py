@@ -92,10 +92,10 @@ class Execution:
     async def execute(self) -> str:
         """Run the handler once; return completed, failed, retrying, sleeping, waiting, lost…"""
         try:
-            return await self._execute()
-        except Cancelled as c:
-            self.logger.info("run cancelled; stopped after step %s", c.args[0] if c.args else "?")
-            return "cancelled"
+            try:
+                return await self._execute()
+            except Cancelled as c:
+                return await self._cancelled(str(c.args[0]) if c.args else "$handler")
         except LeaseLost:
             self.logger.warning("run lease lost; another worker resumes it")
             return "lost"
@@ -105,7 +105,17 @@ class Execution:
             self.logger.warning("store unavailable mid-run (%s); it resumes later", exc)
             return "lost"
 
+    async def _cancelled(self, step: str) -> str:
+        # Asked to cancel while this attempt ran: end the run here (after `step`).
+        reason = self.claim.run.get("cancel", "cancelled")
+        if not await self.rt.store.end_cancelled(self.claim, self._now(), reason):
+            raise LeaseLost(step)
+        self.logger.info("run cancelled after step %s", step, extra={"outcome": "cancelled"})
+        return "cancelled"
+
     async def _execute(self) -> str:
+        if "cancel" in self.claim.run:
+            raise Cancelled("$claim")  # its last worker died after the cancel was asked
         fn = self.rt.planner.registry.get(self.function_id)
         event = self._event()
         if fn is None or event is None:

@@ -1,7 +1,7 @@
 """The Lua library every queue script starts with: queues, listeners, ending and cancelling runs.
 
-ARGV[1] of every script is the store's config as JSON (`c`): global key names, per-item key
-prefixes and limits, all built in keys.py. Numbers that are times are milliseconds by the
+Every script starts with the store's config as a Lua table `c`: global key names and per-item
+key prefixes built in keys.py, then limits (see scriptset.py). Times are milliseconds by the
 caller's clock, which tests inject; key TTLs only collect garbage.
 
 Where a run is, by status:
@@ -15,8 +15,25 @@ Parked runs rejoin the back of their queue when they wake, so they never hold th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+
+def config_lua(config: Mapping[str, str | int]) -> str:
+    """Return the line every script starts with: `local c = {...}`, the store's names and limits."""
+    return "local c = {" + ", ".join(f"{k} = {_literal(v)}" for k, v in config.items()) + "}\n"
+
+
+def _literal(value: str | int) -> str:
+    if isinstance(value, int):
+        return str(value)
+    safe = b"".join(
+        bytes([b]) if b < 128 and (chr(b).isalnum() or chr(b) in ":_-/.|") else b"\\%03d" % b
+        for b in value.encode()
+    )
+    return '"' + safe.decode() + '"'
+
+
 CORE = r"""
-local c = cjson.decode(ARGV[1])
 local W = {wake = false, cancelled = 0}
 
 local function wake_flush()
@@ -80,24 +97,27 @@ local function unlisten(x, member)
   end
 end
 
-local function end_wait(rid)
+-- `on` is the run's `wait_on` field: callers that read it already pass it (one call fewer).
+local function end_wait(rid, on)
   local rk = c.rp .. rid
-  local on = redis.call('HGET', rk, 'wait_on')
-  if on then unlisten(cjson.decode(on), 'w:' .. rid) end
+  if on == nil then on = redis.call('HGET', rk, 'wait_on') end
+  if not on then return end
+  unlisten(cjson.decode(on), 'w:' .. rid)
   redis.call('HDEL', rk, 'wait_step', 'wait_on', 'wait_until', 'wait_event')
   redis.call('DEL', rk .. c.cs)
 end
 
 local function end_run(rid, status, now, entry)
   local rk = c.rp .. rid
-  end_wait(rid)
-  local cancels = redis.call('HGET', rk, 'cancels')
+  local f = redis.call('HMGET', rk, 'wait_on', 'cancels')
+  local cancels = f[2]
+  end_wait(rid, f[1])
   if cancels then
     for _, x in ipairs(cjson.decode(cancels)) do unlisten(x, 'c:' .. rid) end
   end
   redis.call('HSET', rk, 'status', status, 'updated', now, 'finished', now)
   if entry ~= '' then redis.call('RPUSH', rk .. c.ls, entry) end
-  local ttl = c.ttl[status]
+  local ttl = c['ttl_' .. status]
   if ttl > 0 then
     redis.call('PEXPIRE', rk, ttl)
     redis.call('PEXPIRE', rk .. c.ss, ttl)

@@ -89,12 +89,11 @@ local function idem_taken(key, now)
   return false
 end
 
+-- The newest events of each name; a wait's lookback reads only its window (at most recent_ttl).
 local function remember(name, eid, now)
   local k = c.recp .. name
   redis.call('ZADD', k, now, eid)
-  redis.call('ZREMRANGEBYSCORE', k, '-inf', now - c.recent_ttl)
-  local extra = redis.call('ZCARD', k) - c.recent_max
-  if extra > 0 then redis.call('ZREMRANGEBYRANK', k, 0, extra - 1) end
+  redis.call('ZREMRANGEBYRANK', k, 0, -(c.recent_max + 1))
   redis.call('PEXPIRE', k, c.recent_ttl)
 end
 

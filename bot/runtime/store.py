@@ -17,6 +17,7 @@ from bot.runtime.data import AppData
 from bot.runtime.keys import Keys
 from bot.runtime.plans import DAY_MS, Claim, ClaimBatch, Enqueue, Limits, PlannedRun, events_args
 from bot.runtime.reads import Reads
+from bot.runtime.scriptset import ScriptSet
 from bot.runtime.translate import translate_errors
 
 __all__ = [
@@ -42,6 +43,7 @@ class WaitReply:
     candidates: list[tuple[str, int, str]] = field(default_factory=list)  # id, ms, record
 
 
+_NO_TIMER = 2**62  # the last claim saw no timer at all (each claim looks again)
 _WAIT = {1: "parked", 2: "cancelled", 3: "candidates", 4: "timeout"}
 
 
@@ -59,15 +61,9 @@ class Store:
         self.reads = Reads(client, keys)
         self.limits = limits
         self.embedded = embedded
-        self._config_of: tuple[Limits, str] | None = None
-        self.control = Control(client, keys, self.config)
-        self._enqueue = client.register_script(scripts.ENQUEUE)
-        self._claim = client.register_script(scripts.CLAIM)
-        self._save_step = client.register_script(scripts.SAVE_STEP)
-        self._reschedule = client.register_script(scripts.RESCHEDULE)
-        self._sleep = client.register_script(scripts.SLEEP)
-        self._wait = client.register_script(scripts.WAIT)
-        self._finish = client.register_script(scripts.FINISH)
+        self._scripts = ScriptSet(client, keys, limits)
+        self._timers_due_ms: int | None = None  # unknown: fire once before the first claim
+        self.control = Control(client, keys, self.scripts)
         self._extend = client.register_script(scripts.EXTEND)
 
     @classmethod
@@ -106,56 +102,55 @@ class Store:
         with translate_errors():
             await self.redis.ping()
 
-    def config(self) -> str:
-        """Return ARGV[1] of every queue script: key names and limits as JSON (see lua.py)."""
-        if self._config_of is None or self._config_of[0] is not self.limits:
-            k, lim = self.keys, self.limits
-            ttl = {"completed": lim.completed_ttl_ms, "failed": lim.failed_ttl_ms}
-            ttl["cancelled"] = lim.cancelled_ttl_ms
-            config = {
-                "sched": k.sched, "lease": k.lease, "runs": k.runs, "runs_failed": k.runs_failed,
-                "events": k.events, "wake": k.wake, "timers": k.timers, "outbox": k.outbox,
-                "dp": k.dedup_prefix, "ep": k.event_prefix, "rp": k.run_prefix,
-                "qp": k.queue_prefix, "lp": k.listen_prefix, "onp": k.on_prefix,
-                "recp": k.recent_prefix, "idp": k.idempotency_prefix, "dbp": k.debounce_prefix,
-                "thp": k.throttle_prefix, "ss": k.steps_suffix, "ls": k.log_suffix,
-                "cs": k.candidates_suffix, "dedup_ttl": lim.dedup_ttl_ms,
-                "event_ttl": lim.event_ttl_ms, "events_max": lim.events_max,
-                "runs_max": lim.runs_max, "idem_ttl": lim.idempotency_ttl_ms,
-                "recent_ttl": lim.lookback_max_ms, "recent_max": lim.recent_max, "ttl": ttl,
-            }  # fmt: skip
-            self._config_of = (self.limits, json.dumps(config, separators=(",", ":")))
-        return self._config_of[1]
+    def scripts(self) -> ScriptSet:
+        """Return the scripts for the current limits (tests may change `limits`)."""
+        if self._scripts.limits is not self.limits:
+            self._scripts = ScriptSet(self.redis, self.keys, self.limits)
+        return self._scripts
 
     async def enqueue(self, items: Sequence[Enqueue], now_ms: int) -> Enqueued:
         """Store events and their runs atomically; tell runs waiting for or cancelled by them."""
         with translate_errors():
-            result = await self._enqueue(args=[self.config(), now_ms, *events_args(items)])
+            result = await self.scripts().enqueue(args=[now_ms, *events_args(items)])
         return Enqueued([int(x) for x in result[1:]], int(result[0]))
 
     async def claim(self, now_ms: int, lease_ms: int, limit: int) -> ClaimBatch:
-        """Wake due timers, then lease up to `limit` due concurrency keys and return their heads."""
+        """Wake due timers, then lease up to `limit` due concurrency keys and return their heads.
+
+        Timers are fired by a script of their own, only when the last claim saw one due: the
+        claim script stays small (the embedded store compiles a script on every call).
+        """
         with translate_errors():
-            raw = await self._claim(args=[self.config(), now_ms, lease_ms, limit, uuid.uuid4().hex])
-        head, outbox, rows = raw[0], int(raw[1]), raw[2:]
+            if self._timers_due_ms is None or self._timers_due_ms <= now_ms:
+                await self.scripts().fire(args=[now_ms, 100])
+            raw = await self.scripts().claim(args=[now_ms, lease_ms, limit, uuid.uuid4().hex])
+        head, outbox, timers, rows = raw[0], int(raw[1]), raw[2], raw[3:]
+        self._timers_due_ms = int(timers) if timers else _NO_TIMER
         claims = [
             Claim(key, token, rid, _pairs(run), record, _pairs(steps))
             for key, token, rid, run, record, steps in rows
         ]
         return ClaimBatch(claims, int(float(head)) if head else None, outbox)
 
-    def _fenced(self, claim: Claim, now_ms: int) -> list[str | int]:
-        return [self.config(), claim.key, claim.token, claim.run_id, now_ms]
+    def _fenced(self, claim: Claim, now_ms: int, *rest: str | int) -> list[str | int]:
+        return [claim.key, claim.token, claim.run_id, now_ms, *rest]
 
     async def save_step(
         self, claim: Claim, step_id: str, encoded: str, now_ms: int, entry: dict[str, Any]
     ) -> int:
-        """Save a step result under our lease: 1 saved, 2 saved but cancelled, 0 lease lost."""
+        """Save a step result under our lease: 1 saved, 2 saved but asked to cancel, 0 lost."""
         with translate_errors():
             return int(
-                await self._save_step(
-                    args=[*self._fenced(claim, now_ms), step_id, encoded, json.dumps(entry)]
+                await self.scripts().save_step(
+                    args=self._fenced(claim, now_ms, step_id, encoded, json.dumps(entry))
                 )
+            )
+
+    async def end_cancelled(self, claim: Claim, now_ms: int, reason: str) -> bool:
+        """End the run we hold as cancelled (it was asked to while we ran); False if lost."""
+        with translate_errors():
+            return bool(
+                await self.scripts().end_cancelled(args=self._fenced(claim, now_ms, reason))
             )
 
     async def reschedule(
@@ -168,20 +163,22 @@ class Store:
         now_ms: int,
         entry: dict[str, Any] | None,
     ) -> int:
-        """Give the key back, due again at `at_ms`, the run still its head; 2 if cancelled."""
+        """Give the key back, due again at `at_ms`, the run still its head; 2 asked to cancel."""
         log = json.dumps(entry) if entry else ""
         with translate_errors():
             return int(
-                await self._reschedule(
-                    args=[*self._fenced(claim, now_ms), at_ms, status, attempt, error, log]
+                await self.scripts().reschedule(
+                    args=self._fenced(claim, now_ms, at_ms, status, attempt, error, log)
                 )
             )
 
     async def sleep(self, claim: Claim, until_ms: int, now_ms: int, entry: dict[str, Any]) -> int:
-        """Park the run off its queue until `until_ms`; 1 parked, 2 cancelled, 0 lease lost."""
+        """Park the run off its queue until `until_ms`; 1 parked, 2 asked to cancel, 0 lost."""
         with translate_errors():
             return int(
-                await self._sleep(args=[*self._fenced(claim, now_ms), until_ms, json.dumps(entry)])
+                await self.scripts().sleep(
+                    args=self._fenced(claim, now_ms, until_ms, json.dumps(entry))
+                )
             )
 
     async def wait(
@@ -194,7 +191,7 @@ class Store:
         """Register a wait (once), return its candidate events, or park the run until one comes."""
         args = [json.dumps(spec), json.dumps(list(consumed))]
         with translate_errors():
-            raw = await self._wait(args=[*self._fenced(claim, now_ms), *args])
+            raw = await self.scripts().wait(args=self._fenced(claim, now_ms, *args))
         if not isinstance(raw, list):
             return WaitReply("lost")
         deadline = int(float(raw[1])) if len(raw) > 1 else 0
@@ -217,16 +214,16 @@ class Store:
     ) -> int:
         """End a run (completed or failed), free its key and enqueue `then` in the same step.
 
-        Return 1, or 2 when the run was asked to cancel meanwhile: it ends `cancelled` instead
-        (keeping `value`) and `then` is dropped; 0 when the lease was lost.
+        Return 1, or 2 when the run was asked to cancel meanwhile (`value` is kept, `then`
+        dropped: end it with `end_cancelled`); 0 when the lease was lost.
         """
         log = json.dumps(entry) if entry else ""
+        script = self.scripts().finish_then if then else self.scripts().finish
         with translate_errors():
-            ok = await self._finish(
-                args=[
-                    *self._fenced(claim, now_ms), status, field_name, value, log,
-                    *events_args(then),
-                ]
+            ok = await script(
+                args=self._fenced(
+                    claim, now_ms, status, field_name, value, log, *events_args(then)
+                )
             )  # fmt: skip
         return int(ok)
 

@@ -151,7 +151,8 @@ class Worker:
                 log.warning("heartbeat cannot reach the store: %s", exc)
                 continue
             for (key, _), task in held.items():
-                if key in lost:
+                # A run that ended while we asked no longer holds its key: that is no loss.
+                if key in lost and not task.done():
                     log.warning("lease on %s lost; stopping its run here", key)
                     task.cancel()
 

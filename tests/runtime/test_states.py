@@ -43,3 +43,34 @@ async def test_show_tells_what_a_run_waits_for_and_who_cancelled_it(store: Store
 
 async def _noop() -> None:
     return None
+
+
+async def sleep_once(store: Store) -> list[str]:
+    """Run one function that sleeps a second on `store`; return the events it finished."""
+    done: list[str] = []
+
+    @function("odd", "t/odd")
+    async def odd_fn(ctx: Context) -> None:
+        await ctx.step.sleep("nap", 1)
+        done.append(ctx.event.id)
+
+    clock = ManualClock()
+    rt = make_runtime(store, odd_fn, clock=clock)
+    await rt.send([Event(name="t/odd", id="x1")])
+    await Worker(rt).run_until_idle()
+    clock.advance(1)
+    await Worker(rt).run_until_idle()
+    return done
+
+
+async def test_any_prefix_survives_being_written_into_the_scripts(redis_url: str) -> None:
+    odd = 'pr bot "é\\9\n'  # quotes, a backslash then a digit, a newline, a non-ASCII letter
+    for url in (None, redis_url):
+        store = Store.connect(url, prefix=odd)
+        try:
+            await store.redis.flushdb()
+            assert await sleep_once(store) == ["x1"]
+            assert await store.redis.exists(store.keys.run(run_id_for("x1", "odd"))) == 1
+            assert await store.redis.exists(store.keys.timers) == 0
+        finally:
+            await store.close()
