@@ -248,13 +248,16 @@ end_run(rid, ARGV[5], now, ARGV[8])
 FINISH = with_lib(_FENCE, _FINISH, "\nreturn 1\n")
 FINISH_THEN = with_lib(_FENCE, _FINISH, "\nenqueue_all(9, now)\nwake_flush()\nreturn 1\n")
 
-# KEYS: sched, lease. ARGV: lease_until, then key, token pairs. Returns the keys no longer held.
+# KEYS: sched, lease. ARGV: lease_until, then key, token pairs. Returns the keys another worker
+# holds now. A key no one holds was let go by its run as it ended or parked: that is no loss
+# (and a stale holder's writes are refused by the fence anyway).
 EXTEND = """
 local lost = {}
 for i = 2, #ARGV, 2 do
-  if redis.call('HGET', KEYS[2], ARGV[i]) == ARGV[i + 1] then
+  local holder = redis.call('HGET', KEYS[2], ARGV[i])
+  if holder == ARGV[i + 1] then
     redis.call('ZADD', KEYS[1], 'XX', ARGV[1], ARGV[i])
-  else
+  elseif holder then
     lost[#lost + 1] = ARGV[i]
   end
 end

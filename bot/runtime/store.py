@@ -228,7 +228,7 @@ class Store:
         return int(ok)
 
     async def extend(self, leases: Sequence[tuple[str, str]], until_ms: int) -> list[str]:
-        """Push the leases of held keys to `until_ms`; return the keys we no longer hold."""
+        """Push the leases of held keys to `until_ms`; return the keys others hold now."""
         if not leases:
             return []
         flat = [x for pair in leases for x in pair]
