@@ -94,7 +94,9 @@ class Worker:
         for claim in claims:
             attempt = int(claim.run.get("attempt", "0"))
             with contextlib.suppress(StoreUnavailableError):
-                await self.rt.store.reschedule(claim, now, "queued", attempt, "", now, None)
+                code = await self.rt.store.reschedule(claim, now, "queued", attempt, "", now, None)
+                if code == 2:  # asked to cancel while it ran: end it rather than hand it on
+                    await self.rt.store.end_cancelled(claim, now, "cancelled")
                 log.info("released run %s on shutdown", claim.run_id)
 
     async def _loop(self) -> None:

@@ -300,3 +300,29 @@ async def test_a_run_cancelled_after_its_last_step_ends_cancelled(store: Store) 
     assert state["status"] == "cancelled"
     assert state["output"] == '"done"'  # what it returned is kept for inspection
     assert len(seen) == 1
+
+
+async def test_a_worker_stopping_ends_a_run_asked_to_cancel(store: Store) -> None:
+    entered, release = asyncio.Event(), asyncio.Event()
+    seen: list[dict[str, object]] = []
+
+    async def stuck() -> None:
+        entered.set()
+        await release.wait()
+
+    @function("stuck", "pr/opened")
+    async def stuck_fn(ctx: Context) -> None:
+        await ctx.step.run("stuck", stuck)
+
+    rt, _ = build(store, stuck_fn, seen, ManualClock())
+    await rt.send([Event(name="pr/opened", id="o1", data={"pr": 1})])
+    worker = Worker(rt)
+    worker.cancel_grace_s = 0.2
+    await worker.start()
+    await asyncio.wait_for(entered.wait(), 5)
+    assert await cancel_run(rt, run_id_for("o1", "stuck")) == "cancelling"
+    await asyncio.wait_for(worker.stop(timeout_s=0.1), 5)
+    release.set()
+    assert (await run_state(store, run_id_for("o1", "stuck")))["status"] == "cancelled"
+    await Worker(rt).run_until_idle()
+    assert [s["run_id"] for s in seen] == [run_id_for("o1", "stuck")]
