@@ -1,4 +1,4 @@
-"""The Lua library every queue script starts with: queues, listeners, ending and cancelling runs.
+"""The Lua library the queue scripts draw on: queues, listeners, ending and cancelling runs.
 
 Every script starts with the store's config as a Lua table `c`: global key names and per-item
 key prefixes built in keys.py, then limits (see scriptset.py). Times are milliseconds by the

@@ -1,7 +1,7 @@
 """The second half of the Lua library: making runs from events, with their flow control.
 
 Throttle admission, debounce, idempotency, the recent-events index and `enqueue_all`; it uses
-the functions of lua.CORE and is appended to it (see scripts.LIB).
+the functions of lua.CORE; scripts.with_lib takes from both what each script calls.
 """
 
 from __future__ import annotations

@@ -18,10 +18,12 @@ _CALL = re.compile(r"\b(\w+)\(")
 
 
 def _library() -> tuple[str, dict[str, str]]:
+    # Split the library into its head (shared state) and one chunk per `local function`.
     text = CORE + MAKING
-    starts = [m.start() for m in _FUNCTION.finditer(text)]
-    chunks = [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
-    return text[: starts[0]], {str(_FUNCTION.match(c).group(1)): c for c in chunks}  # type: ignore[union-attr]
+    found = list(_FUNCTION.finditer(text))
+    ends = [m.start() for m in found[1:]] + [len(text)]
+    chunks = {m.group(1): text[m.start() : end] for m, end in zip(found, ends, strict=True)}
+    return text[: found[0].start()], chunks
 
 
 _HEAD, _FUNCTIONS = _library()
@@ -294,12 +296,9 @@ return taken
 CRON = with_lib(
     """
 local last = redis.call('GET', ARGV[2])
+if last and tonumber(last) >= tonumber(ARGV[3]) then return 0 end
 redis.call('SET', ARGV[2], ARGV[3])
 if not last then return 0 end
-if tonumber(last) >= tonumber(ARGV[3]) then
-  redis.call('SET', ARGV[2], last)
-  return 0
-end
 enqueue_all(4, tonumber(ARGV[1]))
 wake_flush()
 return 1
