@@ -9,9 +9,11 @@ from bot.runtime.errors import (
     RetryAfterError,
     StoreUnavailableError,
 )
-from bot.runtime.events import FUNCTION_FAILED, Event
+from bot.runtime.events import CRON_TICK, FUNCTION_CANCELLED, FUNCTION_FAILED, Event
+from bot.runtime.flow import Cancel, Cron, Debounce, Throttle
 from bot.runtime.functions import Function, Registry, Trigger, function, run_id_for
 from bot.runtime.observer import Observer
+from bot.runtime.ops import cancel_run, rerun
 from bot.runtime.options import RuntimeOptions
 from bot.runtime.planner import SendResult
 from bot.runtime.runtime import Runtime
@@ -20,9 +22,14 @@ from bot.runtime.store import Limits, Store
 from bot.runtime.worker import Worker
 
 __all__ = [
+    "CRON_TICK",
+    "FUNCTION_CANCELLED",
     "FUNCTION_FAILED",
+    "Cancel",
     "Clock",
     "Context",
+    "Cron",
+    "Debounce",
     "Event",
     "Function",
     "Limits",
@@ -40,9 +47,12 @@ __all__ = [
     "Store",
     "StoreUnavailableError",
     "SystemClock",
+    "Throttle",
     "Trigger",
     "Worker",
+    "cancel_run",
     "function",
     "nonce_for",
+    "rerun",
     "run_id_for",
 ]

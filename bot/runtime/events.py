@@ -36,3 +36,5 @@ class Event(BaseModel):
 
 
 FUNCTION_FAILED = "prbot/function.failed"
+FUNCTION_CANCELLED = "prbot/function.cancelled"
+CRON_TICK = "prbot/cron.tick"

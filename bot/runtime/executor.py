@@ -21,7 +21,7 @@ from bot.runtime.observer import Observer
 from bot.runtime.options import RuntimeOptions
 from bot.runtime.planner import Planner
 from bot.runtime.policy import decide, describe
-from bot.runtime.steps import LeaseLost, Step, StepFailed, Suspend
+from bot.runtime.steps import Cancelled, Candidates, LeaseLost, Parked, Step, StepFailed, Suspend
 from bot.runtime.store import Claim, Store
 
 log = logging.getLogger("bot.runtime.run")
@@ -70,18 +70,32 @@ class Execution:
         """Persist a step result under our lease (StepSaver)."""
         entry = {"step": step_id, "status": "ok", "attempt": self.attempt, "at": self._now()}
         entry["duration_ms"] = round(duration_ms, 3)
-        if not await self.rt.store.save_step(self.claim, step_id, encoded, self._now(), entry):
-            raise LeaseLost(step_id)
+        code = await self.rt.store.save_step(self.claim, step_id, encoded, self._now(), entry)
+        _check(code, step_id)
         self.rt.observer.step_finished(self.function_id, True, duration_ms / 1000)
         self.logger.debug(
             "step %s ok in %.1f ms", step_id, duration_ms,
             extra={"step": step_id, "ms": round(duration_ms, 1), "outcome": "ok"},
         )  # fmt: skip
 
+    async def wait(self, step_id: str, spec: dict[str, object], consumed: list[str]) -> Candidates:
+        """Ask the store about a wait: events offered, none (timed out), or park (StepSaver)."""
+        reply = await self.rt.store.wait(self.claim, spec, consumed, self._now())
+        if reply.outcome == "lost":
+            raise LeaseLost(step_id)
+        if reply.outcome == "cancelled":
+            raise Cancelled(step_id)
+        if reply.outcome == "parked":
+            raise Parked(step_id, str(spec["name"]), reply.deadline_ms)
+        return reply.candidates
+
     async def execute(self) -> str:
-        """Run the handler once; return completed, failed, retrying, sleeping or lost."""
+        """Run the handler once; return completed, failed, retrying, sleeping, waiting, lost…"""
         try:
-            return await self._execute()
+            try:
+                return await self._execute()
+            except Cancelled as c:
+                return await self._cancelled(str(c.args[0]) if c.args else "$handler")
         except LeaseLost:
             self.logger.warning("run lease lost; another worker resumes it")
             return "lost"
@@ -91,7 +105,17 @@ class Execution:
             self.logger.warning("store unavailable mid-run (%s); it resumes later", exc)
             return "lost"
 
+    async def _cancelled(self, step: str) -> str:
+        # Asked to cancel while this attempt ran: end the run here (after `step`).
+        reason = self.claim.run.get("cancel", "cancelled")
+        if not await self.rt.store.end_cancelled(self.claim, self._now(), reason):
+            raise LeaseLost(step)
+        self.logger.info("run cancelled after step %s", step, extra={"outcome": "cancelled"})
+        return "cancelled"
+
     async def _execute(self) -> str:
+        if "cancel" in self.claim.run:
+            raise Cancelled("$claim")  # its last worker died after the cancel was asked
         fn = self.rt.planner.registry.get(self.function_id)
         event = self._event()
         if fn is None or event is None:
@@ -107,6 +131,8 @@ class Execution:
             output = await fn.handler(self._context(fn, event))
         except Suspend as s:
             return await self._sleep(s)
+        except Parked as p:
+            return self._parked(p)
         except StoreUnavailableError:
             raise
         except StepFailed as f:
@@ -126,7 +152,7 @@ class Execution:
 
     def _context(self, fn: Function, event: Event) -> Context:
         memo = {k: v for k, v in self.claim.steps.items()}
-        step = Step(self.claim.run_id, memo, self, self._now, self.rt.send)
+        step = Step(self.claim.run_id, memo, self, self._now, self.rt.send, event)
         return Context(
             event, step, self.claim.run_id, fn.id, self.attempt, self.logger, self.replay
         )
@@ -145,13 +171,20 @@ class Execution:
 
     async def _sleep(self, s: Suspend) -> str:
         entry = {"step": s.step_id, "status": "sleep", "until": s.until_ms, "at": self._now()}
-        ok = await self.rt.store.reschedule(
-            self.claim, s.until_ms, "sleeping", self.attempt, "", self._now(), entry
-        )
+        code = await self.rt.store.sleep(self.claim, s.until_ms, self._now(), entry)
+        _check(code, s.step_id)
         extra = {"step": s.step_id, "outcome": "sleeping"}
         self.logger.info("run sleeps until %d (step %s)", s.until_ms, s.step_id, extra=extra)
         self.rt.observer.run_finished(self.function_id, "sleeping")
-        return "sleeping" if ok else "lost"
+        return "sleeping"
+
+    def _parked(self, p: Parked) -> str:
+        extra = {"step": p.step_id, "outcome": "waiting"}
+        self.logger.info(
+            "run waits for %s until %d (step %s)", p.event, p.until_ms, p.step_id, extra=extra
+        )
+        self.rt.observer.run_finished(self.function_id, "waiting")
+        return "waiting"
 
     async def _error(
         self, fn: Function, event: Event, error: BaseException, step: str | None, ms: float
@@ -163,16 +196,17 @@ class Execution:
         text = describe(error)
         entry = {"step": step or "$handler", "status": "error", "attempt": self.attempt}
         entry.update({"at": now, "duration_ms": round(ms, 3), "error": text, "retry_at": d.at_ms})
-        ok = await self.rt.store.reschedule(
+        code = await self.rt.store.reschedule(
             self.claim, d.at_ms, "retrying", d.attempt, text, now, entry
         )
+        _check(code, step or "$handler")
         self.logger.warning(
             "run attempt %d failed at step %s: %s; retry %d in %.1f s",
             self.attempt, step or "$handler", text, d.attempt, (d.at_ms - now) / 1000,
             extra={"step": step or "$handler", "ms": round(ms, 1), "outcome": "retrying"},
         )  # fmt: skip
         self.rt.observer.retried(fn.id)
-        return "retrying" if ok else "lost"
+        return "retrying"
 
     async def _fail(
         self, fn: Function | None, event: Event | None, error: BaseException, step: str | None
@@ -192,8 +226,16 @@ class Execution:
     async def _finish(
         self, status: str, field: str, value: str, entry: dict[str, Any], then: Any = ()
     ) -> None:
-        if not await self.rt.store.finish(
+        code = await self.rt.store.finish(
             self.claim, status, field, value, self._now(), entry, then
-        ):
-            raise LeaseLost(status)
+        )
+        _check(code, status)
         self.rt.observer.run_finished(self.function_id, status)
+
+
+def _check(code: int, step_id: str) -> None:
+    """Turn a fenced script's answer into control flow: 0 lease lost, 2 cancelled meanwhile."""
+    if code == 0:
+        raise LeaseLost(step_id)
+    if code == 2:
+        raise Cancelled(step_id)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.runtime.events import Event
+from bot.runtime.flow import Cancel, Cron, Debounce, KeySpec, Throttle
 
 if TYPE_CHECKING:
     from bot.runtime.context import Context
@@ -48,6 +49,11 @@ class Function:
     handler: Handler
     retries: int = DEFAULT_RETRIES
     concurrency_key: KeyFn | None = None
+    cancel_on: tuple[Cancel, ...] = ()
+    debounce: Debounce | None = None
+    throttle: Throttle | None = None
+    idempotency: KeySpec | None = None
+    crons: tuple[Cron, ...] = ()
 
     def matches(self, event: Event) -> bool:
         """Tell whether any trigger of this function fires for `event`."""
@@ -61,17 +67,28 @@ class Function:
 
 def function(
     id: str,
-    trigger: str | Trigger | Iterable[str | Trigger],
+    trigger: str | Trigger | Cron | Iterable[str | Trigger | Cron],
     *,
     retries: int = DEFAULT_RETRIES,
     concurrency_key: KeyFn | None = None,
+    cancel_on: Iterable[Cancel] = (),
+    debounce: Debounce | None = None,
+    throttle: Throttle | None = None,
+    idempotency: KeySpec | None = None,
 ) -> Callable[[Handler], Function]:
     """Declare a durable function around an `async def handler(ctx)`."""
-    items = [trigger] if isinstance(trigger, str | Trigger) else list(trigger)
-    triggers = tuple(t if isinstance(t, Trigger) else Trigger(t) for t in items)
+    items = [trigger] if isinstance(trigger, str | Trigger | Cron) else list(trigger)
+    crons = tuple(t for t in items if isinstance(t, Cron))
+    triggers = tuple(
+        t if isinstance(t, Trigger) else Trigger(t) for t in items if not isinstance(t, Cron)
+    )
+    cancels = tuple(cancel_on)
 
     def wrap(handler: Handler) -> Function:
-        return Function(id, triggers, handler, retries, concurrency_key)
+        return Function(
+            id, triggers, handler, retries, concurrency_key, cancels, debounce, throttle,
+            idempotency, crons,
+        )  # fmt: skip
 
     return wrap
 

@@ -118,11 +118,25 @@ def format_run(detail: RunDetail, now_ms: int) -> str:
     ]
     if st.get("error"):
         head.append(f"error     {st['error']}")
-    if st.get("status") in ("retrying", "sleeping") and st.get("next_at"):
-        head.append(f"next at   in {age(int(st['next_at']) - now_ms)}")
+    head += _parked(st, now_ms)
     rows = [_timeline_row(e, s.created_ms) for e in detail.timeline]
     steps = table(["AT", "STEP", "STATUS", "ATTEMPT", "DURATION", "DETAIL"], rows)
     return "\n".join([*head, "", steps])
+
+
+def _parked(st: dict[str, str], now_ms: int) -> list[str]:
+    # Why the run is not running now: what it waits for, and until when; or who cancelled it.
+    status, lines = st.get("status"), []
+    if status == "waiting" and st.get("wait_until"):
+        until = age(int(st["wait_until"]) - now_ms)
+        lines.append(f"waiting   for {st.get('wait_event', '?')} (times out in {until})")
+    elif status in ("retrying", "sleeping") and st.get("next_at"):
+        lines.append(f"next at   in {age(int(st['next_at']) - now_ms)}")
+    if st.get("cancel"):
+        lines.append(f"cancel    asked ({st['cancel']}); it stops after its current step")
+    if st.get("cancelled_by"):
+        lines.append(f"cancelled by {st['cancelled_by']}")
+    return lines
 
 
 def _timeline_row(entry: dict[str, Any], start_ms: int) -> list[str]:
@@ -131,6 +145,8 @@ def _timeline_row(entry: dict[str, Any], start_ms: int) -> list[str]:
     detail = str(entry.get("error", ""))
     if "until" in entry:
         detail = f"until +{age(int(entry['until']) - start_ms)}"
+        if "event" in entry:
+            detail = f"{entry['event']} {detail}"
     if "retry_at" in entry:
         detail += f" (retry at +{age(int(entry['retry_at']) - start_ms)})"
     return [

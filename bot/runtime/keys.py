@@ -41,6 +41,16 @@ class Keys:
         return self._k("events")
 
     @property
+    def timers(self) -> str:
+        """ZSET of parked work -> ms due: `r:<run>` wake-ups, `d:<key>` debounces, `t:<key>`."""
+        return self._k("timers")
+
+    @property
+    def outbox(self) -> str:
+        """LIST of cancelled run ids whose `prbot/function.cancelled` event is still to be sent."""
+        return self._k("cancelled")
+
+    @property
     def wake(self) -> str:
         """Pub/sub channel told when new work is due."""
         return self._k("wake")
@@ -70,6 +80,14 @@ class Keys:
         """LIST of run ids sharing a concurrency key, in the order their events arrived."""
         return self.queue_prefix + concurrency_key
 
+    def cron(self, function_id: str, expr: str, tz: str) -> str:
+        """String: the last tick (ms) of a function's schedule that made a run."""
+        return self._k("cron", f"{function_id}|{expr}|{tz}")
+
+    def reruns(self, run_id: str) -> str:
+        """Counter of the reruns made of the run `run_id` (and of its reruns)."""
+        return self._k("reruns", run_id)
+
     def data(self, *parts: str) -> str:
         """A key for application data (for example the PR -> thread mapping)."""
         return self._k("data", *parts)
@@ -90,5 +108,36 @@ class Keys:
     def queue_prefix(self) -> str:
         return self._k("q", "")
 
+    @property
+    def listen_prefix(self) -> str:
+        """+ event name: HASH dotted path -> how many runs listen for that name on that path."""
+        return self._k("listen", "")
+
+    @property
+    def on_prefix(self) -> str:
+        """+ `name|path|value`: SET of `w:<run>` (waiting) and `c:<run>` (cancel on) members."""
+        return self._k("on", "")
+
+    @property
+    def recent_prefix(self) -> str:
+        """+ event name: ZSET event id -> received ms, the window `lookback_s` looks into."""
+        return self._k("recent", "")
+
+    @property
+    def idempotency_prefix(self) -> str:
+        """+ `function|key`: String, ms the key's run was made (kept a day)."""
+        return self._k("idem", "")
+
+    @property
+    def debounce_prefix(self) -> str:
+        """+ `function|key`: HASH first ms, last event id and the run it will make."""
+        return self._k("debounce", "")
+
+    @property
+    def throttle_prefix(self) -> str:
+        """+ `function|key`: LIST of runs waiting their turn; `…:log` ZSET of recent starts."""
+        return self._k("throttle", "")
+
     steps_suffix = ":steps"
     log_suffix = ":log"
+    candidates_suffix = ":cand"  # ZSET event id -> received ms offered to a waiting run

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Literal
 
-from bot.runtime.events import FUNCTION_FAILED, Event
+from bot.runtime.events import CRON_TICK, FUNCTION_CANCELLED, FUNCTION_FAILED, Event
+from bot.runtime.flow import Cron, key_of, match_key, value_at
 from bot.runtime.functions import Function, Registry, run_id_for
-from bot.runtime.store import Enqueue, PlannedRun
+from bot.runtime.plans import Debounced, Enqueue, PlannedRun, Throttled
 
 Status = Literal["queued", "duplicate", "ignored"]
-STATUS: dict[int, Status] = {0: "duplicate", 1: "queued", 2: "ignored"}
+STATUS: dict[int, Status] = {0: "duplicate", 1: "queued", 2: "ignored", 3: "ignored"}
 
 
 @dataclass(frozen=True)
@@ -42,11 +44,36 @@ class Planner:
         `raw_data`, when given, is the JSON text `event.data` was parsed from: it is stored as it
         is rather than serialised again (a webhook payload is tens of kilobytes).
         """
-        runs = []
-        for fn in self.registry.matching(event):
-            run_id = run_id_for(event.id, fn.id)
-            runs.append(PlannedRun(run_id, fn.id, fn.key_for(event, run_id)))
-        return Enqueue(event.id, record(event, meta, raw_data), runs, not replay, replay)
+        runs = [
+            self.run(fn, event, run_id_for(event.id, fn.id)) for fn in self.registry.matching(event)
+        ]
+        return Enqueue(
+            event.id, record(event, meta, raw_data), runs, not replay, replay, event.name
+        )
+
+    def run(self, fn: Function, event: Event, run_id: str, flow: bool = True) -> PlannedRun:
+        """Return the run of `fn` for `event`; `flow=False` skips debounce and idempotency."""
+        cancels = []
+        for c in fn.cancel_on:
+            key = "*" if c.match is None else match_key(value_at(event, c.match))
+            if key is not None:
+                cancels.append((c.event, c.match or "", key))
+        throttle = debounce = idem = None
+        if fn.throttle:
+            t = fn.throttle
+            key = f"{fn.id}|{key_of(t.key, event) or ''}"
+            throttle = Throttled(key, t.limit, int(t.period_s * 1000))
+        if fn.debounce and flow:
+            d = fn.debounce
+            max_ms = None if d.max_wait_s is None else int(d.max_wait_s * 1000)
+            debounce = Debounced(
+                f"{fn.id}|{key_of(d.key, event) or ''}", int(d.period_s * 1000), max_ms
+            )
+        if fn.idempotency is not None and flow:
+            key = key_of(fn.idempotency, event)
+            idem = None if key is None else f"{fn.id}|{key}"
+        ck = fn.key_for(event, run_id)
+        return PlannedRun(run_id, fn.id, ck, tuple(cancels), throttle, debounce, idem)
 
     def failure_events(self, fn: Function, run_id: str, error: str, event: Event) -> list[Event]:
         """Return the `prbot/function.failed` event for a failed run (none for failure handlers)."""
@@ -55,6 +82,33 @@ class Planner:
         data = {"function_id": fn.id, "run_id": run_id, "error": error}
         data["event"] = event.model_dump(mode="json")  # type: ignore[assignment]
         return [Event(name=FUNCTION_FAILED, id=f"failed-{run_id}", data=data)]
+
+    def cancelled_event(
+        self, function_id: str, run_id: str, reason: str, event: Event | None
+    ) -> Event | None:
+        """Return the `prbot/function.cancelled` event of a run (none for its own handlers)."""
+        if event is not None and event.name == FUNCTION_CANCELLED:
+            return None
+        data: dict[str, object] = {"function_id": function_id, "run_id": run_id, "reason": reason}
+        data["event"] = event.model_dump(mode="json") if event else None
+        return Event(name=FUNCTION_CANCELLED, id=f"cancelled-{run_id}", data=data)
+
+    def cron_tick(self, fn: Function, cron: Cron, tick_ms: int) -> Enqueue:
+        """Return the `prbot/cron.tick` event of one tick, making a run of `fn` alone."""
+        tick = datetime.fromtimestamp(tick_ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+        data = {"function_id": fn.id, "cron": cron.expr, "tz": cron.tz, "tick_ms": tick_ms}
+        data["tick"] = tick
+        event = Event(name=CRON_TICK, id=f"cron-{fn.id}-{tick_ms}", data=data, ts=tick_ms)
+        run = self.run(fn, event, run_id_for(event.id, fn.id))
+        return Enqueue(event.id, record(event, None, None), [run], True, False, event.name)
+
+
+def parse_record(raw: str) -> Event | None:
+    """Return the event of a stored record, None when it does not parse."""
+    try:
+        return Event.model_validate(json.loads(raw)["event"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def record(event: Event, meta: Mapping[str, str] | None, raw_data: str | None) -> str:

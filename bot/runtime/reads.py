@@ -72,6 +72,11 @@ class Reads:
         with translate_errors():
             return int(await self._redis.zcard(self._keys.sched))
 
+    async def parked(self) -> int:
+        """Return how many timers are pending: sleeping and waiting runs, debounces, throttles."""
+        with translate_errors():
+            return int(await self._redis.zcard(self._keys.timers))
+
     async def next_due_ms(self) -> int | None:
         """Return when the earliest scheduled key is due (or its lease ends), None when idle."""
         with translate_errors():

@@ -8,11 +8,12 @@ import random
 from collections.abc import Iterable, Mapping, Sequence
 
 from bot.runtime.clock import Clock, SystemClock
+from bot.runtime.errors import StoreUnavailableError
 from bot.runtime.events import Event
 from bot.runtime.functions import Function
 from bot.runtime.observer import Observer
 from bot.runtime.options import RuntimeOptions
-from bot.runtime.planner import STATUS, Planner, SendResult
+from bot.runtime.planner import STATUS, Planner, SendResult, parse_record
 from bot.runtime.store import Store
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class Runtime:
         self.options = options or RuntimeOptions()
         self.observer = observer or Observer()
         self.wakeup = asyncio.Event()
+        self._cron_due: dict[str, int] = {}
 
     async def send(
         self,
@@ -53,10 +55,58 @@ class Runtime:
         raws = list(raw_data) if raw_data is not None else [None] * len(events)
         plan = self.planner.plan
         items = [plan(e, m, replay, r) for e, m, r in zip(events, metas, raws, strict=True)]
-        codes = await self.store.enqueue(items, self.clock.now_ms())
-        if any(code == 1 for code in codes):
+        result = await self.store.enqueue(items, self.clock.now_ms())
+        if any(code == 1 for code in result.codes):
             self.wakeup.set()
+        if result.cancelled:
+            try:
+                await self.flush_cancelled()
+            except StoreUnavailableError as exc:  # the events are stored; a worker sends them
+                log.warning("cancelled events not sent yet: %s", exc)
         return [
             SendResult(item.event_id, STATUS[code], tuple(r.run_id for r in item.runs))
-            for item, code in zip(items, codes, strict=True)
+            for item, code in zip(items, result.codes, strict=True)
         ]
+
+    async def flush_cancelled(self, limit: int = 100) -> int:
+        """Send the `prbot/function.cancelled` events of runs cancelled since; return how many."""
+        run_ids = await self.store.control.outbox(limit)
+        if not run_ids:
+            return 0
+        states = await self.store.reads.run_states(run_ids)
+        records = await self.store.reads.event_records([s.get("event", "") for s in states])
+        planned = []
+        for run_id, state, raw in zip(run_ids, states, records, strict=True):
+            reason = state.get("cancelled_by", "")
+            event = self.planner.cancelled_event(
+                state.get("fn", "?"), run_id, reason, parse_record(raw) if raw else None
+            )
+            if event is not None:
+                planned.append(self.planner.plan(event))
+        taken = await self.store.control.flush(run_ids, planned, self.clock.now_ms())
+        functions = {rid: st.get("fn", "?") for rid, st in zip(run_ids, states, strict=True)}
+        for run_id in taken:
+            self.observer.run_finished(functions[run_id], "cancelled")
+        self.wakeup.set()
+        return len(taken)
+
+    async def tick_crons(self) -> int | None:
+        """Make the run of each cron tick now due (once across processes); return the next tick.
+
+        Only the latest tick at or before now runs: after downtime the missed ones run once.
+        """
+        now = self.clock.now_ms()
+        soonest: int | None = None
+        for fn in self.registry:
+            for cron in fn.crons:
+                key = self.store.keys.cron(fn.id, cron.expr, cron.tz)
+                due = self._cron_due.get(key)
+                if due is None or due <= now:
+                    tick = cron.last_tick_ms(now)
+                    event = self.planner.cron_tick(fn, cron, tick)
+                    if await self.store.control.cron_tick(key, tick, event, now):
+                        log.info("cron tick %d of %s claimed", tick, fn.id)
+                        self.wakeup.set()
+                    due = self._cron_due[key] = cron.next_tick_ms(now)
+                soonest = due if soonest is None else min(soonest, due)
+        return soonest

@@ -10,6 +10,7 @@ from typing import Any, ParamSpec, Protocol, TypeVar
 
 from bot.runtime.errors import NonRetriableError, StepIdError
 from bot.runtime.events import Event
+from bot.runtime.flow import Match, check_path, match_key, value_at
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -42,11 +43,31 @@ class LeaseLost(Interrupt):
     """Another worker owns this run now (our lease expired): stop without writing anything."""
 
 
+class Parked(Interrupt):
+    """The run waits for an event off its queue (already stored so): stop here."""
+
+    def __init__(self, step_id: str, event: str, until_ms: int) -> None:
+        super().__init__(step_id, event, until_ms)
+        self.step_id = step_id
+        self.event = event
+        self.until_ms = until_ms
+
+
+class Cancelled(Interrupt):
+    """The run was cancelled while this attempt ran; the store has ended it: stop here."""
+
+
+Candidates = list[tuple[str, int, str]]  # event id, received ms, stored record
+
+
 class StepSaver(Protocol):
     """Where a step's result goes: saved durably, fenced by the run's lease."""
 
     async def save_step(self, step_id: str, encoded: str, duration_ms: float) -> None:
-        """Persist `encoded` under `step_id`; raise LeaseLost if the lease is gone."""
+        """Persist `encoded` under `step_id`; raise LeaseLost or Cancelled when we must stop."""
+
+    async def wait(self, step_id: str, spec: dict[str, object], consumed: list[str]) -> Candidates:
+        """Return events offered to the wait (none: timed out); raise Parked when there are none."""
 
 
 Sender = Callable[[list[Event]], Awaitable[object]]
@@ -67,8 +88,10 @@ class Step:
         saver: StepSaver,
         now_ms: Callable[[], int],
         send: Sender,
+        trigger: Event | None = None,
     ) -> None:
         self._run_id = run_id
+        self._trigger = trigger
         self._memo = memo
         self._saver = saver
         self._now_ms = now_ms
@@ -121,6 +144,74 @@ class Step:
             self._memo[sid] = encoded
         if self._now_ms() < until:
             raise Suspend(sid, until)
+
+    async def wait_for_event(
+        self,
+        step_id: str,
+        *,
+        event: str,
+        match: str | None = None,
+        timeout_s: float,
+        lookback_s: float = 0,
+        if_: Match | None = None,
+    ) -> Event | None:
+        """Wait durably for `event` whose `match` path equals the trigger's; None on timeout.
+
+        No worker waits: the run leaves its queue until a matching event or the timeout. Events
+        sent before the wait began match only within `lookback_s`. `if_(trigger, incoming)` may
+        refine the match. The answer is saved, so a retried run gets the same one.
+        """
+        sid = self._resolve(step_id)
+        if sid in self._memo:
+            data = _decode(self._memo[sid])
+            return None if data is None else Event.model_validate(data)
+        spec = self._wait_spec(sid, event, match, timeout_s, lookback_s)
+        consumed: list[str] = []
+        found: Event | None = None
+        while found is None:
+            candidates = await self._saver.wait(sid, spec, consumed)
+            if not candidates:
+                break  # timed out
+            for event_id, _, stored in candidates:
+                consumed.append(event_id)
+                found = self._accept(sid, stored, if_)
+                if found is not None:
+                    break
+        encoded = json.dumps({"data": found.model_dump(mode="json") if found else None})
+        await self._saver.save_step(sid, encoded, 0.0)
+        self._memo[sid] = encoded
+        return found
+
+    def _wait_spec(
+        self, sid: str, event: str, match: str | None, timeout_s: float, lookback_s: float
+    ) -> dict[str, object]:
+        key = "*"
+        if match is not None:
+            found = match_key(value_at(self._require_trigger(), check_path(match)))
+            if found is None:
+                raise NonRetriableError(f"wait {sid!r}: trigger has no scalar at {match!r}")
+            key = found
+        on = json.dumps([event, match or "", key])
+        deadline = self._now_ms() + int(timeout_s * 1000)
+        return {"step": sid, "name": event, "on": on, "deadline": deadline,
+                "lookback": int(lookback_s * 1000)}  # fmt: skip
+
+    def _accept(self, sid: str, stored: str, if_: Match | None) -> Event | None:
+        if not stored:
+            return None  # the record expired
+        incoming = Event.model_validate(json.loads(stored)["event"])
+        if if_ is None:
+            return incoming
+        try:
+            ok = if_(self._require_trigger(), incoming)
+        except Exception as exc:
+            raise StepFailed(sid, exc, 0.0) from exc
+        return incoming if ok else None
+
+    def _require_trigger(self) -> Event:
+        if self._trigger is None:
+            raise NonRetriableError("wait_for_event needs the run's trigger event")
+        return self._trigger
 
     async def send_event(self, step_id: str, events: Event | list[Event]) -> list[str]:
         """Send events once for this run; ids not chosen by the caller derive from run and step."""

@@ -12,64 +12,39 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from bot.runtime import scripts
+from bot.runtime.control import Control
 from bot.runtime.data import AppData
 from bot.runtime.keys import Keys
+from bot.runtime.plans import DAY_MS, Claim, ClaimBatch, Enqueue, Limits, PlannedRun, events_args
 from bot.runtime.reads import Reads
+from bot.runtime.scriptset import ScriptSet
 from bot.runtime.translate import translate_errors
 
-DAY_MS = 86_400_000
+__all__ = [
+    "DAY_MS", "Claim", "ClaimBatch", "Enqueue", "Enqueued", "Limits", "PlannedRun", "Store",
+    "WaitReply",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
-class Limits:
-    """How long things are kept, in milliseconds or counts."""
+class Enqueued:
+    """Per event 1 queued, 2 ignored, 0 duplicate, 3 gone; and how many runs it cancelled."""
 
-    dedup_ttl_ms: int = DAY_MS
-    event_ttl_ms: int = 7 * DAY_MS
-    events_max: int = 10_000
-    runs_max: int = 100_000
-    completed_ttl_ms: int = 7 * DAY_MS
-    failed_ttl_ms: int = 30 * DAY_MS
+    codes: list[int]
+    cancelled: int
 
 
 @dataclass(frozen=True)
-class PlannedRun:
-    """A run to create for an event."""
+class WaitReply:
+    """What the store said to a waiting step: candidates, timed out, parked, cancelled or lost."""
 
-    run_id: str
-    function_id: str
-    concurrency_key: str
-
-
-@dataclass(frozen=True)
-class Enqueue:
-    """An event record to store, with the runs it makes; `dedup=False` bypasses the 24 h check."""
-
-    event_id: str
-    record: str
-    runs: Sequence[PlannedRun]
-    dedup: bool = True
-    replay: bool = False
+    outcome: str  # candidates | timeout | parked | cancelled | lost
+    deadline_ms: int = 0
+    candidates: list[tuple[str, int, str]] = field(default_factory=list)  # id, ms, record
 
 
-@dataclass(frozen=True)
-class Claim:
-    """A run handed to one worker under a lease on its concurrency key."""
-
-    key: str
-    token: str
-    run_id: str
-    run: dict[str, str]
-    record: str
-    steps: dict[str, str]
-
-
-@dataclass(frozen=True)
-class ClaimBatch:
-    """What one claim call got, and when the next work is due if it got nothing."""
-
-    claims: list[Claim] = field(default_factory=list)
-    next_due_ms: int | None = None
+_NO_TIMER = 2**62  # the last claim saw no timer at all (each claim looks again)
+_WAIT = {1: "parked", 2: "cancelled", 3: "candidates", 4: "timeout"}
 
 
 def _pairs(flat: Sequence[str]) -> dict[str, str]:
@@ -86,11 +61,9 @@ class Store:
         self.reads = Reads(client, keys)
         self.limits = limits
         self.embedded = embedded
-        self._enqueue = client.register_script(scripts.ENQUEUE)
-        self._claim = client.register_script(scripts.CLAIM)
-        self._save_step = client.register_script(scripts.SAVE_STEP)
-        self._reschedule = client.register_script(scripts.RESCHEDULE)
-        self._finish = client.register_script(scripts.FINISH)
+        self._scripts = ScriptSet(client, keys, limits)
+        self._timers_due_ms: int | None = None  # unknown: fire once before the first claim
+        self.control = Control(client, keys, self.scripts)
         self._extend = client.register_script(scripts.EXTEND)
 
     @classmethod
@@ -129,61 +102,56 @@ class Store:
         with translate_errors():
             await self.redis.ping()
 
-    def _config(self) -> list[str | int]:
-        k, lim = self.keys, self.limits
-        return [
-            k.dedup_prefix, k.event_prefix, k.run_prefix, k.queue_prefix,
-            lim.dedup_ttl_ms, lim.event_ttl_ms, lim.events_max, lim.runs_max, k.wake,
-        ]  # fmt: skip
+    def scripts(self) -> ScriptSet:
+        """Return the scripts for the current limits (tests may change `limits`)."""
+        if self._scripts.limits is not self.limits:
+            self._scripts = ScriptSet(self.redis, self.keys, self.limits)
+        return self._scripts
 
-    @staticmethod
-    def _events_args(items: Sequence[Enqueue]) -> list[str | int]:
-        args: list[str | int] = [len(items)]
-        for item in items:
-            args += [item.event_id, item.record, "1" if item.dedup else "0", len(item.runs)]
-            for r in item.runs:
-                args += [r.run_id, r.function_id, r.concurrency_key, "1" if item.replay else "0"]
-        return args
-
-    async def enqueue(self, items: Sequence[Enqueue], now_ms: int) -> list[int]:
-        """Store events and their runs atomically; per item 1 queued, 2 ignored, 0 duplicate."""
-        k = self.keys
+    async def enqueue(self, items: Sequence[Enqueue], now_ms: int) -> Enqueued:
+        """Store events and their runs atomically; tell runs waiting for or cancelled by them."""
         with translate_errors():
-            result = await self._enqueue(
-                keys=[k.sched, k.runs, k.events],
-                args=[now_ms, *self._config(), *self._events_args(items)],
-            )
-        return [int(x) for x in result]
+            result = await self.scripts().enqueue(args=[now_ms, *events_args(items)])
+        return Enqueued([int(x) for x in result[1:]], int(result[0]))
 
     async def claim(self, now_ms: int, lease_ms: int, limit: int) -> ClaimBatch:
-        """Lease up to `limit` due concurrency keys and return their head runs."""
-        k = self.keys
+        """Wake due timers, then lease up to `limit` due concurrency keys and return their heads.
+
+        Timers are fired by a script of their own, only when the last claim saw one due: the
+        claim script stays small (the embedded store compiles a script on every call).
+        """
         with translate_errors():
-            raw = await self._claim(
-                keys=[k.sched, k.lease],
-                args=[
-                    now_ms, lease_ms, limit, uuid.uuid4().hex, k.run_prefix,
-                    k.event_prefix, k.queue_prefix, k.steps_suffix,
-                ],
-            )  # fmt: skip
-        head, rows = raw[0], raw[1:]
+            if self._timers_due_ms is None or self._timers_due_ms <= now_ms:
+                await self.scripts().fire(args=[now_ms, 100])
+            raw = await self.scripts().claim(args=[now_ms, lease_ms, limit, uuid.uuid4().hex])
+        head, outbox, timers, rows = raw[0], int(raw[1]), raw[2], raw[3:]
+        self._timers_due_ms = int(timers) if timers else _NO_TIMER
         claims = [
             Claim(key, token, rid, _pairs(run), record, _pairs(steps))
             for key, token, rid, run, record, steps in rows
         ]
-        return ClaimBatch(claims, int(float(head)) if head else None)
+        return ClaimBatch(claims, int(float(head)) if head else None, outbox)
+
+    def _fenced(self, claim: Claim, now_ms: int, *rest: str | int) -> list[str | int]:
+        return [claim.key, claim.token, claim.run_id, now_ms, *rest]
 
     async def save_step(
         self, claim: Claim, step_id: str, encoded: str, now_ms: int, entry: dict[str, Any]
-    ) -> bool:
-        """Save a step result if the lease is still ours; False when it was lost."""
-        k = self.keys
+    ) -> int:
+        """Save a step result under our lease: 1 saved, 2 saved but asked to cancel, 0 lost."""
         with translate_errors():
-            ok = await self._save_step(
-                keys=[k.lease, k.run(claim.run_id), k.steps(claim.run_id), k.log(claim.run_id)],
-                args=[claim.key, claim.token, step_id, encoded, now_ms, json.dumps(entry)],
+            return int(
+                await self.scripts().save_step(
+                    args=self._fenced(claim, now_ms, step_id, encoded, json.dumps(entry))
+                )
             )
-        return bool(ok)
+
+    async def end_cancelled(self, claim: Claim, now_ms: int, reason: str) -> bool:
+        """End the run we hold as cancelled (it was asked to while we ran); False if lost."""
+        with translate_errors():
+            return bool(
+                await self.scripts().end_cancelled(args=self._fenced(claim, now_ms, reason))
+            )
 
     async def reschedule(
         self,
@@ -194,18 +162,45 @@ class Store:
         error: str,
         now_ms: int,
         entry: dict[str, Any] | None,
-    ) -> bool:
-        """Give the key back, due again at `at_ms`; the run stays at the head of its queue."""
-        k = self.keys
+    ) -> int:
+        """Give the key back, due again at `at_ms`, the run still its head; 2 asked to cancel."""
+        log = json.dumps(entry) if entry else ""
         with translate_errors():
-            ok = await self._reschedule(
-                keys=[k.sched, k.lease, k.run(claim.run_id), k.log(claim.run_id)],
-                args=[
-                    claim.key, claim.token, at_ms, status, attempt, error, now_ms,
-                    json.dumps(entry) if entry else "",
-                ],
-            )  # fmt: skip
-        return bool(ok)
+            return int(
+                await self.scripts().reschedule(
+                    args=self._fenced(claim, now_ms, at_ms, status, attempt, error, log)
+                )
+            )
+
+    async def sleep(self, claim: Claim, until_ms: int, now_ms: int, entry: dict[str, Any]) -> int:
+        """Park the run off its queue until `until_ms`; 1 parked, 2 asked to cancel, 0 lost."""
+        with translate_errors():
+            return int(
+                await self.scripts().sleep(
+                    args=self._fenced(claim, now_ms, until_ms, json.dumps(entry))
+                )
+            )
+
+    async def wait(
+        self,
+        claim: Claim,
+        spec: dict[str, object],
+        consumed: Sequence[str],
+        now_ms: int,
+    ) -> WaitReply:
+        """Register a wait (once), return its candidate events, or park the run until one comes."""
+        args = [json.dumps(spec), json.dumps(list(consumed))]
+        with translate_errors():
+            raw = await self.scripts().wait(args=self._fenced(claim, now_ms, *args))
+        if not isinstance(raw, list):
+            return WaitReply("lost")
+        deadline = int(float(raw[1])) if len(raw) > 1 else 0
+        flat = raw[2:]
+        candidates = [
+            (str(flat[i]), int(float(flat[i + 1])), str(flat[i + 2]))
+            for i in range(0, len(flat), 3)
+        ]
+        return WaitReply(_WAIT[int(raw[0])], deadline, candidates)
 
     async def finish(
         self,
@@ -216,26 +211,24 @@ class Store:
         now_ms: int,
         entry: dict[str, Any] | None,
         then: Sequence[Enqueue] = (),
-    ) -> bool:
-        """End a run (completed or failed), free its key and enqueue `then` in the same step."""
-        k, rid = self.keys, claim.run_id
-        ttl = self.limits.failed_ttl_ms if status == "failed" else self.limits.completed_ttl_ms
+    ) -> int:
+        """End a run (completed or failed), free its key and enqueue `then` in the same step.
+
+        Return 1, or 2 when the run was asked to cancel meanwhile (`value` is kept, `then`
+        dropped: end it with `end_cancelled`); 0 when the lease was lost.
+        """
+        log = json.dumps(entry) if entry else ""
+        script = self.scripts().finish_then if then else self.scripts().finish
         with translate_errors():
-            ok = await self._finish(
-                keys=[
-                    k.sched, k.lease, k.run(rid), k.steps(rid), k.log(rid),
-                    k.runs_failed, k.runs, k.events,
-                ],
-                args=[
-                    claim.key, claim.token, rid, status, now_ms, field_name, value, ttl,
-                    json.dumps(entry) if entry else "", k.queue(claim.key),
-                    *self._config(), *self._events_args(then),
-                ],
+            ok = await script(
+                args=self._fenced(
+                    claim, now_ms, status, field_name, value, log, *events_args(then)
+                )
             )  # fmt: skip
-        return bool(ok)
+        return int(ok)
 
     async def extend(self, leases: Sequence[tuple[str, str]], until_ms: int) -> list[str]:
-        """Push the leases of held keys to `until_ms`; return the keys we no longer hold."""
+        """Push the leases of held keys to `until_ms`; return the keys others hold now."""
         if not leases:
             return []
         flat = [x for pair in leases for x in pair]

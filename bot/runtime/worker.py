@@ -40,10 +40,14 @@ class Worker:
         """Execute all that is due by the runtime's clock until nothing is; return the count."""
         done = 0
         for _ in range(max_rounds):
+            await self.rt.tick_crons()
             batch = await self.rt.store.claim(
                 self.rt.clock.now_ms(), self.rt.options.lease_ms, self.concurrency
             )
+            sent = await self.rt.flush_cancelled() if batch.cancelled_pending else 0
             if not batch.claims:
+                if sent:
+                    continue  # the cancelled events may have made runs
                 return done
             outcomes = await asyncio.gather(*(self._execute(c) for c in batch.claims))
             done += len(outcomes)
@@ -90,7 +94,9 @@ class Worker:
         for claim in claims:
             attempt = int(claim.run.get("attempt", "0"))
             with contextlib.suppress(StoreUnavailableError):
-                await self.rt.store.reschedule(claim, now, "queued", attempt, "", now, None)
+                code = await self.rt.store.reschedule(claim, now, "queued", attempt, "", now, None)
+                if code == 2:  # asked to cancel while it ran: end it rather than hand it on
+                    await self.rt.store.end_cancelled(claim, now, "cancelled")
                 log.info("released run %s on shutdown", claim.run_id)
 
     async def _loop(self) -> None:
@@ -104,15 +110,21 @@ class Worker:
             await self._idle(next_due)
 
     async def _claim_some(self) -> int | None:
+        next_tick = await self.rt.tick_crons()
         free = self.concurrency - len(self._inflight)
         if free <= 0:
-            return None
+            return next_tick
         batch = await self.rt.store.claim(self.rt.clock.now_ms(), self.rt.options.lease_ms, free)
+        if batch.cancelled_pending:
+            await self.rt.flush_cancelled()
         for claim in batch.claims:
             run = asyncio.create_task(self._execute(claim), name=f"run-{claim.run_id}")
             self._inflight[run] = claim
             run.add_done_callback(self._done)
-        return self.rt.clock.now_ms() if batch.claims else batch.next_due_ms
+        if batch.claims:
+            return self.rt.clock.now_ms()
+        due = [t for t in (batch.next_due_ms, next_tick) if t is not None]
+        return min(due) if due else None
 
     def _done(self, task: asyncio.Task[str]) -> None:
         self._inflight.pop(task, None)
@@ -130,7 +142,7 @@ class Worker:
             await asyncio.wait_for(self.rt.wakeup.wait(), max(wait_ms, 1) / 1000)
 
     async def _heartbeat(self) -> None:
-        interval_s = self.rt.options.lease_ms / 3000
+        interval_s = self.rt.options.heartbeat_every_ms / 1000
         while True:
             await asyncio.sleep(interval_s)
             held = {(c.key, c.token): t for t, c in self._inflight.items()}
@@ -141,7 +153,8 @@ class Worker:
                 log.warning("heartbeat cannot reach the store: %s", exc)
                 continue
             for (key, _), task in held.items():
-                if key in lost:
+                # A run that ended while we asked no longer holds its key: that is no loss.
+                if key in lost and not task.done():
                     log.warning("lease on %s lost; stopping its run here", key)
                     task.cancel()
 

@@ -1,0 +1,203 @@
+"""The Lua library the queue scripts draw on: queues, listeners, ending and cancelling runs.
+
+Every script starts with the store's config as a Lua table `c`: global key names and per-item
+key prefixes built in keys.py, then limits (see scriptset.py). Times are milliseconds by the
+caller's clock, which tests inject; key TTLs only collect garbage.
+
+Where a run is, by status:
+  queued    in its concurrency queue `q:<key>` (or, throttled, in `throttle:<key>` until let in)
+  running   head of its queue, the key leased to one worker
+  retrying  head of its queue, the key due again at the retry time
+  sleeping, waiting   in no queue: parked in the `timers` ZSET (and, waiting, in a listener set)
+  completed, failed, cancelled   in no queue; the run's keys expire
+Parked runs rejoin the back of their queue when they wake, so they never hold their key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+def config_lua(config: Mapping[str, str | int]) -> str:
+    """Return the line every script starts with: `local c = {...}`, the store's names and limits."""
+    return "local c = {" + ", ".join(f"{k} = {_literal(v)}" for k, v in config.items()) + "}\n"
+
+
+def _literal(value: str | int) -> str:
+    if isinstance(value, int):
+        return str(value)
+    safe = b"".join(
+        bytes([b]) if b < 128 and (chr(b).isalnum() or chr(b) in ":_-/.|") else b"\\%03d" % b
+        for b in value.encode()
+    )
+    return '"' + safe.decode() + '"'
+
+
+CORE = r"""
+local W = {wake = false, cancelled = 0}
+
+local function wake_flush()
+  if W.wake then redis.call('PUBLISH', c.wake, '1') end
+end
+
+local function due_now(ck, now)
+  if redis.call('LLEN', c.qp .. ck) > 0 then redis.call('ZADD', c.sched, now, ck)
+  else redis.call('ZREM', c.sched, ck) end
+end
+
+local function push(rid, ck, now)
+  if redis.call('RPUSH', c.qp .. ck, rid) == 1 then
+    redis.call('ZADD', c.sched, now, ck)
+    W.wake = true
+  end
+end
+
+-- The worker holding `ck` lets go of its head run `rid` (it ended or parked).
+local function release(ck, rid, now)
+  local q = c.qp .. ck
+  if redis.call('LINDEX', q, 0) == rid then redis.call('LPOP', q) end
+  redis.call('HDEL', c.lease, ck)
+  due_now(ck, now)
+end
+
+-- Comparable text of a JSON scalar; the same rules as bot.runtime.flow.match_key.
+local function norm(v)
+  local t = type(v)
+  if t == 'string' then return 's:' .. v end
+  if t == 'boolean' then if v then return 'b:true' end return 'b:false' end
+  if t == 'number' then
+    if v == math.floor(v) and math.abs(v) < 1e15 then return 'n:' .. string.format('%d', v) end
+    return 'n:' .. string.format('%.17g', v)
+  end
+  return nil
+end
+
+local function at_path(ev, path)
+  local v = ev
+  for part in string.gmatch(path, '[^.]+') do
+    if type(v) ~= 'table' then return nil end
+    v = v[part]
+  end
+  return v
+end
+
+local function on_key(x) return c.onp .. x[1] .. '|' .. x[2] .. '|' .. x[3] end
+
+local function listen(x, member)
+  if redis.call('SADD', on_key(x), member) == 1 then
+    redis.call('HINCRBY', c.lp .. x[1], x[2], 1)
+  end
+end
+
+local function unlisten(x, member)
+  if redis.call('SREM', on_key(x), member) == 1 then
+    if redis.call('HINCRBY', c.lp .. x[1], x[2], -1) <= 0 then
+      redis.call('HDEL', c.lp .. x[1], x[2])
+    end
+  end
+end
+
+-- `on` is the run's `wait_on` field: callers that read it already pass it (one call fewer).
+local function end_wait(rid, on)
+  local rk = c.rp .. rid
+  if on == nil then on = redis.call('HGET', rk, 'wait_on') end
+  if not on then return end
+  unlisten(cjson.decode(on), 'w:' .. rid)
+  redis.call('HDEL', rk, 'wait_step', 'wait_on', 'wait_until', 'wait_event')
+  redis.call('DEL', rk .. c.cs)
+end
+
+local function end_run(rid, status, now, entry)
+  local rk = c.rp .. rid
+  local f = redis.call('HMGET', rk, 'wait_on', 'cancels')
+  local cancels = f[2]
+  end_wait(rid, f[1])
+  if cancels then
+    for _, x in ipairs(cjson.decode(cancels)) do unlisten(x, 'c:' .. rid) end
+  end
+  redis.call('HSET', rk, 'status', status, 'updated', now, 'finished', now)
+  if entry ~= '' then redis.call('RPUSH', rk .. c.ls, entry) end
+  local ttl = c['ttl_' .. status]
+  if ttl > 0 then
+    redis.call('PEXPIRE', rk, ttl)
+    redis.call('PEXPIRE', rk .. c.ss, ttl)
+    redis.call('PEXPIRE', rk .. c.ls, ttl)
+  end
+  if status == 'failed' then
+    redis.call('ZADD', c.runs_failed, now, rid)
+    local extra = redis.call('ZCARD', c.runs_failed) - c.runs_max
+    if extra > 0 then redis.call('ZREMRANGEBYRANK', c.runs_failed, 0, extra - 1) end
+  end
+end
+
+-- End a run no worker holds as cancelled; its cancelled event goes out through the outbox.
+local function cancelled(rid, now, why)
+  local entry = '{"step":"$cancel","status":"cancelled","at":' .. string.format('%d', now)
+    .. ',"error":' .. cjson.encode(why) .. '}'
+  redis.call('HSET', c.rp .. rid, 'cancelled_by', why)
+  redis.call('HDEL', c.rp .. rid, 'cancel', 'thr', 'thr_limit', 'thr_period')
+  end_run(rid, 'cancelled', now, entry)
+  redis.call('RPUSH', c.outbox, rid)
+  W.cancelled = W.cancelled + 1
+end
+
+-- Cancel a run wherever it is; a running one is only flagged (its worker is fenced later).
+local function cancel(rid, now, why)
+  local rk = c.rp .. rid
+  local st = redis.call('HGET', rk, 'status')
+  if not st then return 'unknown' end
+  if st == 'completed' or st == 'failed' or st == 'cancelled' then return st end
+  if st == 'running' then
+    redis.call('HSET', rk, 'cancel', why)
+    return 'cancelling'
+  end
+  local thr = redis.call('HGET', rk, 'thr')
+  if thr then
+    redis.call('LREM', c.thp .. thr, 0, rid)
+  elseif st == 'queued' or st == 'retrying' then
+    local ck = redis.call('HGET', rk, 'key')
+    local head = redis.call('LINDEX', c.qp .. ck, 0) == rid
+    redis.call('LREM', c.qp .. ck, 0, rid)
+    if head then
+      due_now(ck, now)
+      W.wake = true
+    end
+  end
+  redis.call('ZREM', c.timers, 'r:' .. rid)
+  cancelled(rid, now, why)
+  return 'cancelled'
+end
+
+local function wake_run(rid, now)
+  local rk = c.rp .. rid
+  redis.call('ZREM', c.timers, 'r:' .. rid)
+  redis.call('HSET', rk, 'status', 'queued', 'updated', now)
+  push(rid, redis.call('HGET', rk, 'key'), now)
+end
+
+local function offer(rid, eid, now)
+  local rk = c.rp .. rid
+  redis.call('ZADD', rk .. c.cs, 'NX', now, eid)
+  if redis.call('HGET', rk, 'status') == 'waiting' then wake_run(rid, now) end
+end
+
+-- Tell the runs listening for this event: waiting runs get a candidate, others are cancelled.
+local function notify(name, eid, record, now)
+  local paths = redis.call('HKEYS', c.lp .. name)
+  local ev = nil
+  for _, path in ipairs(paths) do
+    local vk = '*'
+    if path ~= '' then
+      if not ev then ev = cjson.decode(record).event end
+      vk = norm(at_path(ev, path))
+    end
+    if vk then
+      for _, m in ipairs(redis.call('SMEMBERS', on_key({name, path, vk}))) do
+        local rid = string.sub(m, 3)
+        if string.sub(m, 1, 1) == 'w' then offer(rid, eid, now)
+        else cancel(rid, now, 'event ' .. eid) end
+      end
+    end
+  end
+end
+"""

@@ -1,0 +1,148 @@
+"""The second half of the Lua library: making runs from events, with their flow control.
+
+Throttle admission, debounce, idempotency, the recent-events index and `enqueue_all`; it uses
+the functions of lua.CORE; scripts.with_lib takes from both what each script calls.
+"""
+
+from __future__ import annotations
+
+MAKING = r"""
+local function throttle_admit(key, now)
+  local tq, tl = c.thp .. key, c.thp .. key .. ':log'
+  while true do
+    local rid = redis.call('LINDEX', tq, 0)
+    if not rid then return end
+    local rk = c.rp .. rid
+    local limit = tonumber(redis.call('HGET', rk, 'thr_limit') or '1')
+    local period = tonumber(redis.call('HGET', rk, 'thr_period') or '0')
+    redis.call('ZREMRANGEBYSCORE', tl, '-inf', now - period)
+    if redis.call('ZCARD', tl) >= limit then
+      local oldest = redis.call('ZRANGE', tl, 0, 0, 'WITHSCORES')
+      redis.call('ZADD', c.timers, tonumber(oldest[2]) + period, 't:' .. key)
+      return
+    end
+    redis.call('LPOP', tq)
+    redis.call('ZADD', tl, now, rid)
+    redis.call('PEXPIRE', tl, period + 60000)
+    if redis.call('EXISTS', rk) == 1 then
+      redis.call('HDEL', rk, 'thr', 'thr_limit', 'thr_period')
+      push(rid, redis.call('HGET', rk, 'key'), now)
+    end
+  end
+end
+
+local function create_run(eid, r, now)
+  local rk = c.rp .. r.id
+  if redis.call('EXISTS', rk) == 1 then return false end
+  redis.call('HSET', rk, 'fn', r.fn, 'event', eid, 'key', r.key, 'status', 'queued',
+    'attempt', 0, 'claims', 0, 'created', now, 'updated', now, 'replay', r.replay)
+  if r.rerun_of then redis.call('HSET', rk, 'rerun_of', r.rerun_of) end
+  if r.cancels then
+    redis.call('HSET', rk, 'cancels', r.cancels)
+    for _, x in ipairs(cjson.decode(r.cancels)) do listen(x, 'c:' .. r.id) end
+  end
+  redis.call('ZADD', c.runs, now, r.id)
+  if r.thr then
+    redis.call('HSET', rk, 'thr', r.thr, 'thr_limit', r.thr_limit, 'thr_period', r.thr_period)
+    redis.call('RPUSH', c.thp .. r.thr, r.id)
+    throttle_admit(r.thr, now)
+  else
+    push(r.id, r.key, now)
+  end
+  return true
+end
+
+local function debounce_push(eid, spec, r, now)
+  local k = c.dbp .. r.db
+  local first = tonumber(redis.call('HGET', k, 'first') or now)
+  redis.call('HSET', k, 'first', first, 'event', eid, 'run', spec)
+  local at = now + r.db_period
+  if r.db_max and first + r.db_max < at then at = first + r.db_max end
+  redis.call('ZADD', c.timers, at, 'd:' .. r.db)
+end
+
+local function debounce_fire(key, now)
+  local k = c.dbp .. key
+  local v = redis.call('HMGET', k, 'event', 'run')
+  redis.call('DEL', k)
+  if v[1] and v[2] then create_run(v[1], cjson.decode(v[2]), now) end
+end
+
+local function fire_timers(now, limit)
+  local due = redis.call('ZRANGEBYSCORE', c.timers, '-inf', now, 'LIMIT', 0, limit)
+  for _, m in ipairs(due) do
+    redis.call('ZREM', c.timers, m)
+    local kind, rest = string.sub(m, 1, 1), string.sub(m, 3)
+    if kind == 'r' then
+      local st = redis.call('HGET', c.rp .. rest, 'status')
+      if st == 'sleeping' or st == 'waiting' then wake_run(rest, now) end
+    elseif kind == 'd' then debounce_fire(rest, now)
+    elseif kind == 't' then throttle_admit(rest, now) end
+  end
+end
+
+local function idem_taken(key, now)
+  local k = c.idp .. key
+  local seen = redis.call('GET', k)
+  if seen and now - tonumber(seen) < c.idem_ttl then return true end
+  redis.call('SET', k, now, 'PX', c.idem_ttl)
+  return false
+end
+
+-- The newest events of each name; a wait's lookback reads only its window (at most recent_ttl).
+local function remember(name, eid, now)
+  local k = c.recp .. name
+  redis.call('ZADD', k, now, eid)
+  redis.call('ZREMRANGEBYRANK', k, 0, -(c.recent_max + 1))
+  redis.call('PEXPIRE', k, c.recent_ttl)
+end
+
+-- m: {id, name, dedup, runs = [run spec JSON texts]}; record '' means already stored (rerun).
+local function enqueue_one(m, record, now)
+  if m.dedup then
+    -- Decided by the caller's clock (injectable); the key's own TTL only collects garbage.
+    local seen = redis.call('GET', c.dp .. m.id)
+    if seen and now - tonumber(seen) < c.dedup_ttl then return 0 end
+    redis.call('SET', c.dp .. m.id, now, 'PX', c.dedup_ttl)
+  end
+  if record ~= '' then
+    redis.call('SET', c.ep .. m.id, record, 'PX', c.event_ttl)
+    redis.call('ZADD', c.events, now, m.id)
+    remember(m.name, m.id, now)
+    -- Listeners first: an event may cancel or resume earlier runs, never the runs it makes.
+    notify(m.name, m.id, record, now)
+  elseif redis.call('EXISTS', c.ep .. m.id) == 0 then
+    return 3
+  end
+  if #m.runs == 0 then return 2 end
+  local made = 0
+  for _, spec in ipairs(m.runs) do
+    local r = cjson.decode(spec)
+    if not (r.idem and idem_taken(r.idem, now)) then
+      if r.db then
+        debounce_push(m.id, spec, r, now)
+        made = made + 1
+      elseif create_run(m.id, r, now) then
+        made = made + 1
+      end
+    end
+  end
+  if made > 0 then return 1 end
+  return 0
+end
+
+-- ARGV[i] = number of events, then per event its meta JSON and its record.
+local function enqueue_all(i, now)
+  local out = {}
+  local n = tonumber(ARGV[i])
+  for k = 1, n do
+    out[k] = enqueue_one(cjson.decode(ARGV[i + 2 * k - 1]), ARGV[i + 2 * k], now)
+  end
+  redis.call('ZREMRANGEBYSCORE', c.events, '-inf', now - c.event_ttl)
+  local extra = redis.call('ZCARD', c.events) - c.events_max
+  if extra > 0 then redis.call('ZREMRANGEBYRANK', c.events, 0, extra - 1) end
+  extra = redis.call('ZCARD', c.runs) - c.runs_max
+  if extra > 0 then redis.call('ZREMRANGEBYRANK', c.runs, 0, extra - 1) end
+  return out
+end
+"""
