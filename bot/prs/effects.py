@@ -9,12 +9,15 @@ and the step looks on Discord for its own effect before doing anything again.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bot.discord import DiscordAdapter, DiscordApiError, OutMessage, is_posting_of
 from bot.runtime import RetryAfterError, Store
+
+log = logging.getLogger(__name__)
 
 # Longer than any run keeps retrying (RetryAfter waits included); runs are kept 7 days.
 CLAIM_TTL_MS = 7 * 24 * 3600 * 1000
@@ -66,5 +69,7 @@ async def post_once(
         if not first:
             for posted in await discord.own_messages(channel_id, after):
                 if is_posting_of(posted, message):
+                    log.info("message %s in %s was posted by an earlier try", posted.id, channel_id)
                     return posted.id
+            log.info("an earlier try posted nothing in %s; posting", channel_id)
         return await discord.send(channel_id, message, nonce)

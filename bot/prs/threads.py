@@ -132,6 +132,7 @@ class Threads:
     async def _refresh(self, key: str, record: ThreadRecord) -> ThreadRecord:
         """Read the thread from Discord into the mapping (after a write whose answer was lost)."""
         thread = await self.discord.thread(record.thread_id)
+        log.info("thread %s re-read after an earlier try of this step", thread.id)
         fields = {"name": thread.name, "archived": thread.archived, "locked": thread.locked}
         await self.records.update(key, **fields, tags=thread.applied_tags)
         return record.model_copy(update={**fields, "tags": thread.applied_tags})
