@@ -61,7 +61,7 @@ async def run(quick: bool, skip_soak: bool) -> list[Row]:
         finally:
             redis.stop()
     rows += e2e.rows(await e2e.collect(50 if quick else 200))
-    rows += calls.rows("pr-lifecycle", await calls.count_calls("pr-lifecycle"))
+    rows += calls.rows(await calls.collect())
     if not skip_soak:
         config = QUICK_SOAK if quick else SoakConfig()
         result = await soak(config)

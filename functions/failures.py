@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from bot.github.payloads import parse
 from bot.prs import render
 from bot.prs.deps import Deps
+from bot.prs.effects import Attempts, post_once
 from bot.runtime import FUNCTION_FAILED, Context, Function, function
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,12 @@ def build(deps: Deps) -> Function:
         if channel_id is None:
             return "logged"
         message = render.failure_alert(failed.function_id, failed.run_id, failed.error)
-        await ctx.step.run("alert", deps.discord.send, channel_id, message, ctx.step.nonce("alert"))
+        nonce = ctx.step.nonce("alert")
+        attempts = Attempts(deps.store)
+        # The alert names the run, so an earlier try's alert is found among the newest messages.
+        await ctx.step.run(
+            "alert", post_once, deps.discord, attempts, channel_id, message, nonce, None
+        )
         return "alerted"
 
     return failures

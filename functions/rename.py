@@ -46,7 +46,7 @@ def build(threads: Threads) -> Function:
         # Reads the latest wanted title when it runs: a run delayed by the limit applies the
         # newest title, and later runs find the name already right and do nothing.
         result: str = await ctx.step.run(
-            "rename", threads.apply_title, request.repo, request.number
+            "rename", threads.apply_title, request.repo, request.number, ctx.step.nonce("rename")
         )
         return result
 

@@ -39,7 +39,14 @@ def build(deps: Deps, threads: Threads) -> Function:
                 review.user.login, event.sender.login, review.html_url
             )
             await post_step(ctx, threads, "message", subject, message)
-            await ctx.step.run("status", threads.set_review, subject, review.user.login, None)
+            await ctx.step.run(
+                "status",
+                threads.set_review,
+                subject,
+                review.user.login,
+                None,
+                ctx.step.nonce("status"),
+            )
             return "dismissed"
         author = subject.author.login
         message = render.review(
@@ -47,7 +54,14 @@ def build(deps: Deps, threads: Threads) -> Function:
         )
         await post_step(ctx, threads, "message", subject, message)
         if state in VERDICTS:
-            await ctx.step.run("status", threads.set_review, subject, review.user.login, state)
+            await ctx.step.run(
+                "status",
+                threads.set_review,
+                subject,
+                review.user.login,
+                state,
+                ctx.step.nonce("status"),
+            )
         return state
 
     return reviews

@@ -46,8 +46,9 @@ class PrRun:
         self, state: str | None = None, review: str | None = None, archive: bool | None = None
     ) -> None:
         """Apply the status (forum tags, archived) as the step `status`."""
+        nonce = self.ctx.step.nonce("status")
         await self.ctx.step.run(
-            "status", self.threads.set_state, self.subject, state, review, archive
+            "status", self.threads.set_state, self.subject, state, review, archive, nonce
         )
 
     async def rename_later(self) -> None:

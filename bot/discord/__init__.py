@@ -15,9 +15,11 @@ from bot.discord.shapes import (
     EmbedField,
     EmbedSpec,
     OutMessage,
+    PostedMessage,
     Recorder,
     ThreadEdit,
     ThreadInfo,
+    is_posting_of,
 )
 
 __all__ = [
@@ -29,8 +31,10 @@ __all__ = [
     "EmbedField",
     "EmbedSpec",
     "OutMessage",
+    "PostedMessage",
     "Recorder",
     "ThreadEdit",
     "ThreadInfo",
+    "is_posting_of",
     "open_adapter",
 ]

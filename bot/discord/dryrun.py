@@ -11,7 +11,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TextIO
 
-from bot.discord.shapes import ChannelInfo, EmbedSpec, OutMessage, ThreadEdit, ThreadInfo
+from bot.discord.shapes import (
+    UNKNOWN_CHANNEL,
+    ChannelInfo,
+    DiscordApiError,
+    EmbedSpec,
+    OutMessage,
+    PostedMessage,
+    ThreadEdit,
+    ThreadInfo,
+)
 
 THREAD_IDS = 10_000
 MESSAGE_IDS = 1_000_000
@@ -64,6 +73,7 @@ class DryRunAdapter:
         self._forums = {cid: list(tags) for cid, tags in (forums or {}).items()}
         self._threads: dict[int, ThreadInfo] = {}
         self._nonces: dict[str, int] = {}
+        self._messages: dict[int, list[PostedMessage]] = {}
         self._message_count = 0
 
     def _emit(self, line: str) -> None:
@@ -107,6 +117,7 @@ class DryRunAdapter:
         """Record a forum post and its first message."""
         thread = replace(self._new_thread(channel_id, name, tags), messages_sent=1)
         self._threads[thread.id] = thread
+        self._keep(thread.id, thread.id, message)
         shown = self._tag_names(channel_id, tags)
         self._emit(f'forum post {thread.id} created in channel {channel_id}: "{name}" tags {shown}')
         self._emit(f"thread {thread.id} message: {message_text(message)}")
@@ -119,6 +130,7 @@ class DryRunAdapter:
         self._message_count += 1
         message_id = MESSAGE_IDS + self._message_count
         self._nonces[nonce] = message_id
+        self._keep(thread_id, message_id, message)
         thread = self._threads.get(thread_id)
         if thread is not None:
             archived = thread.archived and thread.locked
@@ -126,6 +138,20 @@ class DryRunAdapter:
             self._threads[thread_id] = replace(thread, archived=archived, messages_sent=sent)
         self._emit(f"thread {thread_id} message: {message_text(message)}")
         return message_id
+
+    def _keep(self, channel_id: int, message_id: int, message: OutMessage) -> None:
+        posted = PostedMessage(message_id, message.content, message.embeds)
+        self._messages.setdefault(channel_id, []).append(posted)
+
+    async def own_messages(self, channel_id: int, after: int | None) -> list[PostedMessage]:
+        """Return this session's messages in the channel after `after`, oldest first."""
+        return [m for m in self._messages.get(channel_id, []) if after is None or m.id > after]
+
+    async def thread(self, thread_id: int) -> ThreadInfo:
+        """Return a thread of this session (Unknown Channel for any other)."""
+        if thread_id not in self._threads:
+            raise DiscordApiError("GET /channels/{id}", 404, UNKNOWN_CHANNEL, "Unknown Channel")
+        return self._threads[thread_id]
 
     async def edit_thread(self, thread_id: int, edit: ThreadEdit) -> ThreadInfo:
         """Record a thread edit as one line listing what changed."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.discord.shapes import ThreadInfo
+from bot.discord.shapes import EmbedSpec, PostedMessage, ThreadInfo
 
 
 class Payload(BaseModel):
@@ -98,3 +98,31 @@ class Snowflake(Payload):
     """Any object of which only the id matters (a created message)."""
 
     id: int
+
+
+class Author(Payload):
+    """Who wrote a message."""
+
+    id: int
+
+
+class Embed(Payload):
+    """The parts of an embed prbot compares with what it sent."""
+
+    title: str | None = None
+    url: str | None = None
+    description: str | None = None
+
+
+class Message(Payload):
+    """A message in a channel's history."""
+
+    id: int
+    author: Author
+    content: str = ""
+    embeds: list[Embed] = []
+
+    def posted(self) -> PostedMessage:
+        """Return the message as prbot's shape."""
+        embeds = tuple(EmbedSpec(e.title, e.url, e.description) for e in self.embeds)
+        return PostedMessage(self.id, self.content, embeds)

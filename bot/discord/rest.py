@@ -2,33 +2,34 @@
 
 With `max_ratelimit_timeout`, discord.py raises `RateLimited` instead of sleeping through a long
 limit (such as the 600 s rename limit), which becomes `RetryAfterError` so the runtime reschedules
-the run rather than block a worker.
+the run rather than block a worker. A write answered with a 5xx is never repeated in-process
+(`bot.discord.errors`): the step retries later and first looks for what the write may have done.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, Literal, TypeVar, cast
 
-import aiohttp
 from pydantic import ValidationError
 
+from bot.discord.errors import lost_write_trace, translated
 from bot.discord.http import DEFAULT_API_BASE, Sleep, discord, use_discord_http
 from bot.discord.pacing import Pacer
-from bot.discord.payloads import Channel, Payload, Snowflake, ThreadPage
+from bot.discord.payloads import Channel, Message, Payload, Snowflake, ThreadPage
 from bot.discord.shapes import (
     ChannelInfo,
-    DiscordApiError,
     EmbedSpec,
     OutMessage,
+    PostedMessage,
     Recorder,
     ThreadEdit,
     ThreadInfo,
 )
-from bot.runtime import RetriableError, RetryAfterError
+from bot.runtime import RetriableError
 
 with_message_parameters = discord.http.handle_message_parameters
 MISSING: Any = discord.utils.MISSING
@@ -42,6 +43,9 @@ MAX_RATELIMIT_WAIT_S = 30.0
 PUBLIC_THREAD: Literal[11] = 11
 FORUM_TYPES = (15, 16)  # forum and media channels
 ARCHIVED_PAGE = 100
+HISTORY_PAGE = 100
+# Pages of history read forward from the last message prbot knows of, looking for its own.
+HISTORY_PAGES = 5
 
 
 P = TypeVar("P", bound=Payload)
@@ -52,23 +56,6 @@ def _parse(model: type[P], data: object, route: str) -> P:
         return model.model_validate(data)
     except ValidationError as exc:
         raise RetriableError(f"unexpected Discord response on {route}: {exc}") from exc
-
-
-def _http_error(route: str, exc: discord.HTTPException) -> Exception:
-    status = exc.status
-    if status == 429:  # without `Via` or with a text body: Cloudflare, not Discord's JSON limit
-        retry = exc.response.headers.get("Retry-After", "60")
-        return RetryAfterError(f"Discord 429 (edge) on {route}", _seconds(retry))
-    if status >= 500 or status == 408:
-        return RetriableError(f"Discord {status} on {route}")
-    return DiscordApiError(route, status, exc.code, exc.text or exc.response.reason or "")
-
-
-def _seconds(value: str) -> float:
-    try:
-        return float(value)
-    except ValueError:
-        return 60.0
 
 
 def _embed(spec: EmbedSpec) -> discord.Embed:
@@ -116,11 +103,13 @@ class DiscordRestAdapter:
         """
         use_discord_http(api_base, sleep)
         client = discord.Client(
-            intents=discord.Intents.none(), max_ratelimit_timeout=MAX_RATELIMIT_WAIT_S
+            intents=discord.Intents.none(),
+            max_ratelimit_timeout=MAX_RATELIMIT_WAIT_S,
+            http_trace=lost_write_trace(),
         )
         adapter = cls(client, recorder)
         try:
-            with adapter._translate("GET /users/@me"):
+            with translated("GET /users/@me", recorder):
                 await client.login(token)
         except BaseException:
             await client.close()
@@ -136,29 +125,8 @@ class DiscordRestAdapter:
         """Wait for the shared global pace, then make one call with errors translated."""
         if self.pacer is not None:
             await self.pacer.wait()
-        with self._translate(route):
+        with translated(route, self._record):
             yield
-
-    @contextmanager
-    def _translate(self, route: str) -> Iterator[None]:
-        status = 200
-        try:
-            yield
-        except discord.RateLimited as exc:
-            status = 429
-            raise RetryAfterError(f"Discord rate limit on {route}", exc.retry_after) from exc
-        except discord.HTTPException as exc:
-            status = exc.status
-            raise _http_error(route, exc) from exc
-        except discord.LoginFailure as exc:
-            status = 401
-            raise DiscordApiError(route, 401, 0, "invalid DISCORD_TOKEN") from exc
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            status = 0  # no HTTP answer
-            raise RetriableError(f"network error on {route}: {type(exc).__name__}") from exc
-        finally:
-            if self._record is not None:
-                self._record(route, status)
 
     async def channel(self, channel_id: int) -> ChannelInfo:
         """Return the channel's kind, guild and forum tags (cached per process)."""
@@ -238,6 +206,36 @@ class DiscordRestAdapter:
         async with self._call(route):
             data = await self.client.http.edit_channel(thread_id, **options)
         return _parse(Channel, data, route).thread()
+
+    async def thread(self, thread_id: int) -> ThreadInfo:
+        """Return a thread as Discord has it now (GET /channels/{id})."""
+        route = "GET /channels/{id} (thread)"
+        async with self._call(route):
+            data = await self.client.http.get_channel(thread_id)
+        return _parse(Channel, data, route).thread()
+
+    async def own_messages(self, channel_id: int, after: int | None) -> list[PostedMessage]:
+        """Return the bot's messages after `after` (None: among the newest 100), oldest first.
+
+        Discord answers newest first even with `after` (the oldest page after it), so the next
+        page starts after the highest id seen.
+        """
+        route = "GET /channels/{id}/messages"
+        me = self.client.user.id if self.client.user is not None else None
+        found: list[PostedMessage] = []
+        for _ in range(HISTORY_PAGES if after is not None else 1):
+            async with self._call(route):
+                data = await self.client.http.logs_from(
+                    channel_id, HISTORY_PAGE, after=cast(Any, after)
+                )
+            if not isinstance(data, list):
+                raise RetriableError(f"unexpected Discord response on {route}: not a list")
+            page = [_parse(Message, m, route) for m in data]
+            found.extend(m.posted() for m in page if me is None or m.author.id == me)
+            if len(page) < HISTORY_PAGE or after is None:
+                break
+            after = max(m.id for m in page)
+        return sorted(found, key=lambda m: m.id)
 
     async def active_threads(self, channel: ChannelInfo) -> list[ThreadInfo]:
         """Return the guild's active threads whose parent is `channel`."""

@@ -41,6 +41,35 @@ class OutMessage:
 
 
 @dataclass(frozen=True)
+class PostedMessage:
+    """A message the bot posted, as Discord shows it later (no nonce: Discord keeps none)."""
+
+    id: int
+    content: str = ""
+    embeds: tuple[EmbedSpec, ...] = ()
+
+
+def _text(value: str | None) -> str:
+    return (value or "").strip()
+
+
+def is_posting_of(posted: PostedMessage, message: OutMessage) -> bool:
+    """Tell whether `posted` is `message` as sent: same content, embed titles, links and text.
+
+    Discord returns what it stored, trimmed; nothing else of a message identifies who sent it
+    for what (`GET /channels/{id}/messages` carries no nonce), so prbot recognises its own
+    messages by what they say, among the few it posted since the last one it knows of.
+    """
+    if _text(posted.content) != _text(message.content) or len(posted.embeds) != len(message.embeds):
+        return False
+    return all(
+        (_text(a.title), _text(a.url), _text(a.description))
+        == (_text(b.title), _text(b.url), _text(b.description))
+        for a, b in zip(posted.embeds, message.embeds, strict=True)
+    )
+
+
+@dataclass(frozen=True)
 class ChannelInfo:
     """A channel threads are made in: text (public threads) or forum (posts with tags)."""
 
@@ -121,6 +150,14 @@ class DiscordAdapter(Protocol):
 
     async def edit_thread(self, thread_id: int, edit: ThreadEdit) -> ThreadInfo:
         """PATCH a thread (name, archived, locked, applied tags)."""
+        ...
+
+    async def thread(self, thread_id: int) -> ThreadInfo:
+        """Return a thread as Discord has it now (name, archived, locked, tags)."""
+        ...
+
+    async def own_messages(self, channel_id: int, after: int | None) -> list[PostedMessage]:
+        """Return the bot's messages after `after` (None: among the newest), oldest first."""
         ...
 
     async def active_threads(self, channel: ChannelInfo) -> list[ThreadInfo]:

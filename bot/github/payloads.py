@@ -6,6 +6,7 @@ Payload reference: https://docs.github.com/en/webhooks/webhook-events-and-payloa
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -74,6 +75,7 @@ class PullRequest(_Model):
     merged: bool | None = None
     merged_by: User | None = None
     commits: int | None = None
+    created_at: datetime | None = None
 
 
 class TitleChange(_Model):
@@ -117,6 +119,7 @@ class Issue(_Model):
     labels: list[Label] = []
     draft: bool | None = None
     pull_request: IssuePullRequest | None = None
+    created_at: datetime | None = None
 
 
 class Comment(_Model):
@@ -183,6 +186,7 @@ class Subject(_Model):
     draft: bool | None = None
     base: str | None = None
     head: str | None = None
+    created_at: datetime | None = None  # when the PR was opened (GitHub's clock)
 
     @property
     def key(self) -> str:
@@ -213,6 +217,7 @@ def subject_of_pr(repo: Repository, pr: PullRequest) -> Subject:
         draft=pr.draft,
         base=pr.base.ref,
         head=pr.head.label or pr.head.ref,
+        created_at=pr.created_at,
     )
 
 
@@ -228,6 +233,7 @@ def subject_of_issue(repo: Repository, issue: Issue) -> Subject:
         body=issue.body,
         labels=tuple(label.name for label in issue.labels),
         draft=issue.draft,
+        created_at=issue.created_at,
     )
 
 

@@ -1,21 +1,27 @@
 """Find-or-create a PR's thread: the mapping first, then the channel by exact prefix, then create.
 
 Runs inside one durable step, under a per-PR lock, so no two runs make two threads or two intros.
+The channel is searched only when the store may have lost the mapping: the PR is older than
+the store's complete record of mappings, or a creation started and was never recorded (its
+answer lost). Otherwise a missing mapping means there is no thread, and making one costs the
+create alone (and, in a text channel, the intro).
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TypedDict
 
 from bot.discord import UNKNOWN_CHANNEL, ChannelInfo, DiscordApiError, ThreadEdit, ThreadInfo
 from bot.github.payloads import Subject, pr_key
 from bot.prs import render
 from bot.prs.deps import Deps
+from bot.prs.effects import Attempts, post_once
 from bot.prs.mapping import LOCK_TTL_MS, ThreadRecord, ThreadStore
 from bot.prs.routing import name_template, route
 from bot.prs.tags import status_tags
-from bot.runtime import RetriableError
+from bot.runtime import RetriableError, RetryAfterError
 
 log = logging.getLogger(__name__)
 
@@ -32,19 +38,26 @@ class Ensured(TypedDict):
 class ThreadFinder:
     """Finds a PR's thread (re-adopting it from Discord when the mapping is gone) or makes it."""
 
-    def __init__(self, deps: Deps, records: ThreadStore) -> None:
+    def __init__(self, deps: Deps, records: ThreadStore, attempts: Attempts) -> None:
         self.settings = deps.settings
         self.discord = deps.discord
         self.records = records
+        self.attempts = attempts
 
-    async def find(self, repo: str, number: int) -> ThreadRecord | None:
-        """Return the PR's thread from the mapping, or re-adopt it from the channel by prefix."""
+    async def find(
+        self, repo: str, number: int, opened: datetime | None = None
+    ) -> ThreadRecord | None:
+        """Return the PR's thread from the mapping, or re-adopt it from the channel by prefix.
+
+        `opened` is when the PR was opened, if known: a PR opened after the store began holding
+        every mapping has none to re-adopt.
+        """
         key = pr_key(repo, number)
         record = await self.records.get(key)
         if record is not None:
             return record
         channel_id = route(self.settings, repo)
-        if channel_id is None:
+        if channel_id is None or not await self.records.may_have_lost(key, opened):
             return None
         channel = await self.discord.channel(channel_id)
         prefix = render.thread_prefix(name_template(self.settings, channel_id), repo, number)
@@ -94,21 +107,26 @@ class ThreadFinder:
             await self.records.unlock(subject.key, token)
 
     async def _ensure(self, subject: Subject, create: bool, intro_nonce: str) -> Ensured | None:
-        record = await self.find(subject.repo, subject.number)
+        # Read before `find`: a creation cut short earlier means a twin may still turn up.
+        cut_short = await self.records.pending(subject.key)
+        record = await self.find(subject.repo, subject.number, subject.created_at)
         created = False
         if record is None:
             if not create:
                 return None
-            record = await self._create(subject)
+            record = await self._create(subject, cut_short)
             if record is None:
                 return None
             created = True
         if not record.intro:
-            await self.discord.send(record.thread_id, render.intro(subject), intro_nonce)
-            await self.records.update(subject.key, intro=True)
+            intro = render.intro(subject)
+            message_id = await post_once(
+                self.discord, self.attempts, record.thread_id, intro, intro_nonce, None
+            )
+            await self.records.update(subject.key, intro=True, last_message=message_id)
         return Ensured(thread_id=record.thread_id, created=created)
 
-    async def _create(self, subject: Subject) -> ThreadRecord | None:
+    async def _create(self, subject: Subject, cut_short: bool) -> ThreadRecord | None:
         channel_id = route(self.settings, subject.repo)
         if channel_id is None:
             log.warning("no channel for %s: set DISCORD_CHANNEL_ID or REPO_CHANNELS", subject.repo)
@@ -118,14 +136,24 @@ class ThreadFinder:
         name = render.thread_name(template, subject.repo, subject.number, subject.title)
         state = "draft" if subject.draft else "open"
         minutes = self.settings.thread_auto_archive_minutes
-        if channel.forum:
-            tags = status_tags(self.settings, channel, (), state, None)
-            intro = render.intro(subject)
-            thread = await self.discord.create_forum_post(channel.id, name, intro, minutes, tags)
-        else:
-            thread = await self.discord.create_thread(channel.id, name, minutes)
-        prefix = render.thread_prefix(template, subject.repo, subject.number)
-        await self._retire_duplicates(channel, prefix, thread.id)
+        # Recorded before the POST: if its answer is lost, whoever comes next searches first.
+        await self.records.creating(subject.key)
+        try:
+            if channel.forum:
+                tags = status_tags(self.settings, channel, (), state, None)
+                intro = render.intro(subject)
+                thread = await self.discord.create_forum_post(
+                    channel.id, name, intro, minutes, tags
+                )
+            else:
+                thread = await self.discord.create_thread(channel.id, name, minutes)
+        except (DiscordApiError, RetryAfterError):
+            if not cut_short:  # refused, so nothing was made: no search needed next time
+                await self.records.update(subject.key, creating="")
+            raise
+        if cut_short:  # an earlier creation's POST may land after our search: retire it
+            prefix = render.thread_prefix(template, subject.repo, subject.number)
+            await self._retire_duplicates(channel, prefix, thread.id)
         record = ThreadRecord(
             thread_id=thread.id,
             channel_id=channel.id,
@@ -135,15 +163,16 @@ class ThreadFinder:
             tags=thread.applied_tags,
             intro=channel.forum,  # a forum post's first message is the intro
             title=subject.title,
+            last_message=thread.id if channel.forum else None,  # the starter has the post's id
         )
         await self.records.put(subject.key, record)
         log.info("created thread %s for %s in channel %s", thread.id, subject.key, channel.id)
         return record
 
     async def _retire_duplicates(self, channel: ChannelInfo, prefix: str, keep: int) -> None:
-        # discord.py retries a 500/502/504 itself; if Discord had made the thread before failing,
-        # that retry made a second one. We searched before creating, so any other active thread
-        # with this prefix is such a twin: rename it out of the prefix and archive it.
+        # An earlier attempt's creation lost its answer and we found nothing before creating:
+        # if that POST was only late (a stalled worker, a slow proxy), its thread is a twin.
+        # Rename it out of the prefix and archive it.
         for thread in await self.discord.active_threads(channel):
             if thread.id != keep and render.has_prefix(thread.name, prefix):
                 log.warning("retiring duplicate thread %s (kept %s)", thread.id, keep)

@@ -1,12 +1,25 @@
-"""The PR → thread mapping kept in the store, and the per-PR lock around find-or-create."""
+"""The PR → thread mapping kept in the store, and the per-PR lock around find-or-create.
+
+The store also says since when it holds every mapping it made (`data:meta:mappings`, field
+`since`, epoch seconds). Set the first time it is asked for, on an empty store, and gone with
+everything else when Redis is wiped: a PR opened after that instant without a mapping (and
+without a creation cut short, the `creating` field) has no thread, so finding its thread costs
+no search of the channel.
+"""
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.runtime import Store
 
 LOCK_TTL_MS = 60_000
+# Set later than now by this much: GitHub's clock and ours may disagree a little.
+CLOCK_MARGIN_S = 600.0
 
 
 class ThreadRecord(BaseModel):
@@ -25,6 +38,7 @@ class ThreadRecord(BaseModel):
     review: str | None = None
     tags: tuple[int, ...] = ()
     title: str | None = None  # the latest title seen: what the rename function applies
+    last_message: int | None = None  # the newest message prbot knows it posted in the thread
 
 
 def _encode(value: object) -> str:
@@ -38,8 +52,9 @@ def _encode(value: object) -> str:
 class ThreadStore:
     """The PR key -> thread mapping; field-wise writes so concurrent functions never clobber."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, now_s: Callable[[], float] = time.time) -> None:
         self.data = store.data
+        self._now_s = now_s
 
     async def get(self, pr: str) -> ThreadRecord | None:
         """Return the record, or None when missing or partial."""
@@ -54,9 +69,36 @@ class ThreadStore:
             return None
 
     async def put(self, pr: str, record: ThreadRecord) -> None:
-        """Write a whole record (keeping a wanted title already stored)."""
+        """Write a whole record (keeping a wanted title already stored); no creation pending."""
         fields = record.model_dump(exclude={"title"} if record.title is None else set())
-        await self.update(pr, **fields)
+        await self.update(pr, **fields, creating="")
+
+    async def creating(self, pr: str) -> None:
+        """Say a thread is about to be created for the PR (cleared by `put`)."""
+        await self.update(pr, creating=str(self._now_s()))
+
+    async def pending(self, pr: str) -> bool:
+        """Tell whether a creation started and was never recorded: the thread may exist."""
+        return await self.field(pr, "creating") is not None
+
+    async def holds_every_mapping_since(self) -> float:
+        """Return since when (epoch s) the store holds every mapping made; mark it if unset."""
+        since = await self.data.field("meta", "mappings", "since")
+        if since is not None:
+            return float(since)
+        # Nothing says since when: the store is new or was wiped. From now on it holds all.
+        return await self.hold_every_mapping_since(self._now_s() + CLOCK_MARGIN_S)
+
+    async def hold_every_mapping_since(self, since_s: float) -> float:
+        """Say the store holds every mapping made since `since_s` (first start, benchmarks)."""
+        await self.data.update("meta", "mappings", {"since": repr(since_s)})
+        return since_s
+
+    async def may_have_lost(self, pr: str, opened: datetime | None) -> bool:
+        """Tell whether the PR may have a thread the mapping lost (then search the channel)."""
+        if opened is None or await self.pending(pr):
+            return True
+        return opened.timestamp() < await self.holds_every_mapping_since()
 
     async def update(self, pr: str, **fields: object) -> None:
         """Write some fields of the record."""

@@ -2,12 +2,15 @@
 
 Each public `Threads` method is meant to run as ONE durable step: it reads the mapping from the
 store, re-finds or re-creates the thread when the mapping is gone (`bot.prs.finder`), and writes
-back what it changed.
+back what it changed. A step that may already have written (`bot.prs.effects`) looks first: a
+post among the thread's messages after the last one the store knows, an edit by comparing with
+the thread as Discord has it now.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from bot.discord import (
     THREAD_ARCHIVED,
@@ -20,6 +23,7 @@ from bot.discord import (
 from bot.github.payloads import Subject, pr_key
 from bot.prs import render
 from bot.prs.deps import Deps
+from bot.prs.effects import Attempts, post_once
 from bot.prs.finder import Ensured, ThreadFinder
 from bot.prs.mapping import ThreadRecord, ThreadStore
 from bot.prs.routing import name_template, route, tag_names
@@ -38,11 +42,14 @@ class Threads:
         self.settings = deps.settings
         self.discord = deps.discord
         self.records = ThreadStore(deps.store)
-        self.finder = ThreadFinder(deps, self.records)
+        self.attempts = Attempts(deps.store)
+        self.finder = ThreadFinder(deps, self.records, self.attempts)
 
-    async def find(self, repo: str, number: int) -> ThreadRecord | None:
+    async def find(
+        self, repo: str, number: int, opened: datetime | None = None
+    ) -> ThreadRecord | None:
         """Return the PR's thread from the mapping, or re-adopt it from the channel by prefix."""
-        return await self.finder.find(repo, number)
+        return await self.finder.find(repo, number, opened)
 
     async def ensure(self, subject: Subject, create: bool, intro_nonce: str) -> Ensured | None:
         """Find the PR's thread, or create it (with its intro) when `create`; None: no thread."""
@@ -65,9 +72,13 @@ class Threads:
             raise
 
     async def _send(self, key: str, record: ThreadRecord, message: OutMessage, nonce: str) -> int:
-        message_id = await self.discord.send(record.thread_id, message, nonce)
+        message_id = await post_once(
+            self.discord, self.attempts, record.thread_id, message, nonce, record.last_message
+        )
         if record.archived and not record.locked:  # posting unarchived it
-            await self.records.update(key, archived=False)
+            await self.records.update(key, archived=False, last_message=message_id)
+        else:
+            await self.records.update(key, last_message=message_id)
         return message_id
 
     async def set_state(
@@ -76,17 +87,38 @@ class Threads:
         state: str | None = None,
         review: str | None = None,
         archive: bool | None = None,
+        nonce: str | None = None,
     ) -> bool:
-        """Apply the PR status: forum tags, archive/unarchive (and lock on close); True if sent."""
-        record = await self.find(subject.repo, subject.number)
+        """Apply the PR status: forum tags, archive/unarchive (and lock on close); True if sent.
+
+        `nonce` names the step: a retry of it compares with the thread on Discord, not the
+        mapping, since the edit may have been made and its answer lost.
+        """
+        record = await self.find(subject.repo, subject.number, subject.created_at)
         if record is None:
             return False
         new_state = state or record.state
         new_review = record.review if review is None else (review or None)
+        await self.records.update(subject.key, state=new_state, review=new_review or "")
+        edit = await self._status_edit(record, new_state, new_review, archive)
+        if edit == ThreadEdit():
+            return False
+        async with self.attempts.first(nonce) as first:
+            if not first:
+                record = await self._refresh(subject.key, record)
+                edit = await self._status_edit(record, new_state, new_review, archive)
+                if edit == ThreadEdit():
+                    return False
+            await self._patch(subject.key, record, edit)
+        return True
+
+    async def _status_edit(
+        self, record: ThreadRecord, state: str, review: str | None, archive: bool | None
+    ) -> ThreadEdit:
         edit = ThreadEdit()
         if record.forum:
             channel = await self.discord.channel(record.channel_id)
-            tags = status_tags(self.settings, channel, record.tags, new_state, new_review)
+            tags = status_tags(self.settings, channel, record.tags, state, review)
             if tags != record.tags:
                 edit = ThreadEdit(applied_tags=tags)
         # Say `archived` whenever we change anything: a tag edit alone on a thread already
@@ -95,13 +127,19 @@ class Threads:
             lock = self.settings.lock_on_close if archive else False
             locked = lock if lock != record.locked else None
             edit = ThreadEdit(archived=archive, locked=locked, applied_tags=edit.applied_tags)
-        await self.records.update(subject.key, state=new_state, review=new_review or "")
-        if edit == ThreadEdit():
-            return False
-        await self._patch(subject.key, record, edit)
-        return True
+        return edit
 
-    async def set_review(self, subject: Subject, reviewer: str, verdict: str | None) -> bool:
+    async def _refresh(self, key: str, record: ThreadRecord) -> ThreadRecord:
+        """Read the thread from Discord into the mapping (after a write whose answer was lost)."""
+        thread = await self.discord.thread(record.thread_id)
+        log.info("thread %s re-read after an earlier try of this step", thread.id)
+        fields = {"name": thread.name, "archived": thread.archived, "locked": thread.locked}
+        await self.records.update(key, **fields, tags=thread.applied_tags)
+        return record.model_copy(update={**fields, "tags": thread.applied_tags})
+
+    async def set_review(
+        self, subject: Subject, reviewer: str, verdict: str | None, nonce: str | None = None
+    ) -> bool:
         """Record a reviewer's verdict (None: dismissed); tag the post with the overall one."""
         stored = await self.records.field(subject.key, "verdicts") or ""
         verdicts = dict(p.split("=", 1) for p in stored.split(",") if "=" in p)
@@ -113,7 +151,7 @@ class Threads:
         # Changes requested by anyone outweigh approvals; a dismissal only removes its own.
         values = set(verdicts.values())
         overall = next((v for v in ("changes_requested", "approved") if v in values), "")
-        return await self.set_state(subject, review=overall)
+        return await self.set_state(subject, review=overall, nonce=nonce)
 
     async def _patch(self, key: str, record: ThreadRecord, edit: ThreadEdit) -> ThreadInfo:
         # Any PATCH of an archived thread must say `archived: false` in the same request.
@@ -140,8 +178,12 @@ class Threads:
         """Remember the latest title of the PR: the rename function applies only that one."""
         await self.records.update(key, title=title)
 
-    async def apply_title(self, repo: str, number: int) -> str:
-        """Rename the thread to the latest wanted title; say renamed, unchanged or no thread."""
+    async def apply_title(self, repo: str, number: int, nonce: str | None = None) -> str:
+        """Rename the thread to the latest wanted title; say renamed, unchanged or no thread.
+
+        A retry of the step `nonce` starts from the thread as Discord has it: the rename (or
+        the archive after it) may have been made and its answer lost.
+        """
         key = pr_key(repo, number)
         title = await self.records.field(key, "title")
         record = await self.find(repo, number)
@@ -149,6 +191,12 @@ class Threads:
             return "no thread" if record is None else "unchanged"
         template = name_template(self.settings, record.channel_id)
         name = render.thread_name(template, repo, number, title)
+        async with self.attempts.first(nonce) as first:
+            if not first:
+                record = await self._refresh(key, record)
+            return await self._rename(key, record, name)
+
+    async def _rename(self, key: str, record: ThreadRecord, name: str) -> str:
         if name == record.name:  # maybe renamed by an attempt cut short before it re-archived
             await self._rearchive_if_closed(key, record.thread_id, record.archived)
             return "unchanged"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 
-from bot.discord import EmbedField, EmbedSpec, OutMessage, ThreadEdit, open_adapter
+import pytest
+
+from bot.discord import DiscordApiError, EmbedField, EmbedSpec, OutMessage, ThreadEdit, open_adapter
 from bot.discord.dryrun import DryRunAdapter
 from bot.settings import load_settings
 
@@ -66,3 +68,19 @@ async def test_no_token_means_dry_run() -> None:
     adapter = await open_adapter(load_settings({}))
     assert isinstance(adapter, DryRunAdapter)
     await adapter.close()
+
+
+async def test_reads_back_what_the_session_did() -> None:
+    adapter = DryRunAdapter(echo=False)
+    thread = await adapter.create_thread(5, "#1 First", 10080)
+    first = await adapter.send(thread.id, OutMessage("one"), "n1")
+    second = await adapter.send(thread.id, OutMessage("two"), "n2")
+    assert [m.content for m in await adapter.own_messages(thread.id, None)] == ["one", "two"]
+    assert [m.id for m in await adapter.own_messages(thread.id, first)] == [second]
+    await adapter.edit_thread(thread.id, ThreadEdit(archived=True))
+    assert (await adapter.thread(thread.id)).archived
+    with pytest.raises(DiscordApiError):
+        await adapter.thread(424242)
+    lines = len(adapter.lines)
+    await adapter.own_messages(thread.id, None)
+    assert len(adapter.lines) == lines  # reads write no transcript line

@@ -1,8 +1,8 @@
 """The fake's Discord API over HTTP: routes, and every request gated as Discord gates it.
 
 Order per request: extra latency, global limit and route bucket (429), token (401), body parsing,
-then an injected fault or the endpoint. Every answer is counted in the request log, and every
-routed answer carries its bucket's X-RateLimit-* headers.
+then an injected fault or the endpoint. Every answer is counted in the request log (status 0: the
+connection was dropped instead), and every routed answer carries its bucket's X-RateLimit-* headers.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ class DiscordApi:
             method=request.method,
             route=route,
             path=_api_path(request),
-            status=answer.response.status,
+            status=0 if answer.dropped else answer.response.status,
             at=self.clock.now(),
             fault=answer.fault,
             scope=answer.scope,
@@ -132,6 +132,12 @@ class DiscordApi:
             # The write happens; its own answer, error or not, is lost behind the fault.
             with contextlib.suppress(DiscordError):
                 await handler(request)
+        if fault.drop:
+            # No answer at all: the client sees the connection close (aiohttp then drops the
+            # response it is handed back).
+            if request.transport is not None:
+                request.transport.abort()
+            return _Answer(web.Response(status=502), fault.source, fault.scope, dropped=True)
         return _Answer(fault_response(fault, bucket), fault.source, fault.scope)
 
     def _authorize(self, request: web.Request) -> None:
@@ -152,6 +158,7 @@ class _Answer:
     response: web.StreamResponse
     fault: str | None = None
     scope: str | None = None
+    dropped: bool = False
 
 
 def _route_template(request: web.Request) -> str:

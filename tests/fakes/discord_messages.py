@@ -3,6 +3,11 @@
 https://discord.com/developers/docs/resources/message#create-message: ``enforce_nonce`` checks the
 nonce "for uniqueness in the past few minutes. If another message was created by the same author
 with the same nonce, that message will be returned and no new message will be created."
+
+https://discord.com/developers/docs/resources/message#get-channel-messages: ``before``, ``after``
+and ``around`` (one at a time) pick which messages, ``limit`` 1-100 (default 50) how many; the
+answer is newest first whichever is used (``after`` gives the oldest ``limit`` messages after the
+id, still newest first: discord.py pages on with the first element's id).
 """
 
 from __future__ import annotations
@@ -48,6 +53,34 @@ def get_message(state: DiscordState, channel_id: int, message_id: int) -> JSONOb
         if message.id == message_id:
             return message.to_json()
     raise unknown("Message")
+
+
+def list_messages(
+    state: DiscordState,
+    channel_id: int,
+    anchors: dict[str, int],
+    limit: int | None,
+) -> list[JSONObject]:
+    """GET /channels/{id}/messages?before|after|around=&limit=: newest first, no nonces."""
+    message_target(state, channel_id, for_send=False)
+    errors = FormErrors()
+    size = 50 if limit is None else limit
+    if not 1 <= size <= 100:
+        errors.add(("limit",), "NUMBER_TYPE_MAX", "int value should be between 1 and 100.")
+    if len(anchors) > 1:
+        errors.add(("around",), "BASE_TYPE_BAD_COMBINATION", "Only one of before, after, around.")
+    errors.raise_if_any()
+    ordered = sorted(state.messages.get(channel_id, []), key=lambda m: m.id)
+    if "after" in anchors:
+        picked = [m for m in ordered if m.id > anchors["after"]][:size]
+    elif "around" in anchors:
+        older = [m for m in ordered if m.id < anchors["around"]]
+        kept = older[len(older) - min(len(older), size // 2) :]
+        picked = kept + [m for m in ordered if m.id >= anchors["around"]][: size - len(kept)]
+    else:
+        cutoff = anchors.get("before")
+        picked = [m for m in ordered if cutoff is None or m.id < cutoff][-size:]
+    return [m.to_json() for m in reversed(picked)]
 
 
 def message_target(state: DiscordState, channel_id: int, *, for_send: bool) -> Channel | Thread:

@@ -310,9 +310,13 @@ class Message:
     allowed_mentions: JSONObject | None = None
     pings: Pings = field(default_factory=Pings)
 
-    def to_json(self) -> JSONObject:
-        """Return the message object."""
-        return {
+    def to_json(self, *, with_nonce: bool = False) -> JSONObject:
+        """Return the message object; the nonce only in the answer to its own create.
+
+        Discord keeps no nonce with a stored message: it is echoed in the create response (and
+        the gateway's MESSAGE_CREATE), never in GET /channels/{id}/messages.
+        """
+        data: JSONObject = {
             "id": str(self.id),
             "type": 0,
             "channel_id": str(self.channel_id),
@@ -330,13 +334,16 @@ class Message:
             "pinned": False,
             "flags": 0,
             "components": [],
-            "nonce": self.nonce,
         }
+        if with_nonce and self.nonce is not None:
+            data["nonce"] = self.nonce
+        return data
 
     def record_json(self) -> JSONObject:
         """Return the message plus what the request carried, for the state dump."""
         return {
             **self.to_json(),
+            "nonce": self.nonce,
             "enforce_nonce": self.enforce_nonce,
             "allowed_mentions": self.allowed_mentions,
             "pings": self.pings.to_json(),

@@ -95,7 +95,18 @@ def post_thread(state: DiscordState, call: Call) -> Reply:
 def post_message(state: DiscordState, call: Call) -> Reply:
     """POST /channels/{channel_id}/messages; a nonce repeat returns the first message."""
     message, _created = messages.create_message(state, call.id("channel_id"), call.body)
-    return 200, message.to_json()
+    return 200, message.to_json(with_nonce=True)
+
+
+def get_messages(state: DiscordState, call: Call) -> Reply:
+    """GET /channels/{channel_id}/messages?before=|after=|around=&limit= (newest first)."""
+    anchors = {}
+    for name in ("before", "after", "around"):
+        value = call.int_query(name)
+        if value is not None:
+            anchors[name] = value
+    found = messages.list_messages(state, call.id("channel_id"), anchors, call.int_query("limit"))
+    return 200, found
 
 
 def get_message(state: DiscordState, call: Call) -> Reply:
@@ -150,6 +161,7 @@ ROUTES: tuple[tuple[str, str, Endpoint], ...] = (
     ("PATCH", "/channels/{channel_id}", patch_channel),
     ("POST", "/channels/{channel_id}/threads", post_thread),
     ("POST", "/channels/{channel_id}/messages", post_message),
+    ("GET", "/channels/{channel_id}/messages", get_messages),
     ("GET", "/channels/{channel_id}/messages/{message_id}", get_message),
     ("GET", "/channels/{channel_id}/threads/archived/public", get_archived_public_threads),
     ("PUT", "/channels/{channel_id}/thread-members/@me", put_thread_member_me),

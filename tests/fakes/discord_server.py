@@ -9,6 +9,9 @@
 Run it as its own process (prints one JSON line with the api base and seeded ids, then serves):
 
     python -m tests.fakes.discord_server --port P --latency-ms 50 --p429 0.05 --p5xx 0.1 --seed 1
+
+`--p-lost 0.1` carries out 10% of writes and then loses their answer (a 502 or a dropped
+connection); `--nonce-window-s 1` forgets message nonces after a second instead of five minutes.
 """
 
 from __future__ import annotations
@@ -126,6 +129,15 @@ class FakeDiscord:
     @faults.setter
     def faults(self, plan: FaultPlan) -> None:
         self.api.faults = plan
+
+    @property
+    def nonce_window_s(self) -> float:
+        """How long a message nonce deduplicates (Discord: "the past few minutes")."""
+        return self.state.nonce_window_s
+
+    @nonce_window_s.setter
+    def nonce_window_s(self, seconds: float) -> None:
+        self.state.nonce_window_s = seconds
 
     @property
     def base_url(self) -> str:
@@ -248,6 +260,12 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--retry-after", type=float, default=0.05, help="retry_after of injected 429s"
     )
+    parser.add_argument(
+        "--p-lost", type=float, default=0.0, help="share of writes done whose answer is lost"
+    )
+    parser.add_argument(
+        "--nonce-window-s", type=float, default=300.0, help="how long a message nonce dedups"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--route-limit", type=int, default=5)
     return parser.parse_args(argv)
@@ -277,6 +295,7 @@ async def serve(args: argparse.Namespace) -> None:
         retry_after_s=args.retry_after,
         latency_ms=args.latency_ms,
         p_apply_then_fail=args.apply_then_fail,
+        p_lost=args.p_lost,
         seed=args.seed,
     )
     fake = FakeDiscord(
@@ -285,6 +304,7 @@ async def serve(args: argparse.Namespace) -> None:
         port=args.port,
         faults=faults,
         route_limit=args.route_limit,
+        nonce_window_s=args.nonce_window_s,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

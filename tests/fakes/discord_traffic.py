@@ -99,6 +99,8 @@ class FaultRule:
     ``path`` matches the concrete API path (``/channels/123/messages``) or the route template
     (``/channels/{channel_id}/messages``). ``apply=True`` runs the request first and fails after,
     like a Discord 5xx that still wrote. ``cloudflare=True`` makes a 429 without ``Via``: a ban.
+    ``drop=True`` closes the connection instead of answering (``status`` is then unused); with
+    ``apply=True`` that is a lost response: the request was carried out, the client never knows.
     """
 
     method: str
@@ -109,6 +111,7 @@ class FaultRule:
     retry_after_s: float = 0.05
     scope: str = "user"
     cloudflare: bool = False
+    drop: bool = False
 
     def matches(self, method: str, path: str, route: str) -> bool:
         """Whether this rule applies to a request."""
@@ -127,17 +130,25 @@ class Fault:
     source: str
     scope: str = "user"
     cloudflare: bool = False
+    drop: bool = False
 
 
 @dataclass
 class FaultPlan:
-    """What goes wrong and how often: seeded random 5xx/429, extra latency, exact failures."""
+    """What goes wrong and how often: seeded random 5xx/429, extra latency, exact failures.
+
+    ``p_lost`` is the share of writes (any method but GET) whose response is lost: Discord
+    carries the request out, then the client gets a 502 from a proxy or a dropped connection
+    (``lost_drop_share`` of them), as behind a load balancer that fails after the API answered.
+    """
 
     p5xx: float = 0.0
     p429: float = 0.0
     retry_after_s: float = 0.05
     latency_ms: float = 0.0
     p_apply_then_fail: float = 0.0
+    p_lost: float = 0.0
+    lost_drop_share: float = 0.5
     seed: int = 0
     rules: list[FaultRule] = field(default_factory=list)
     _rng: random.Random = field(init=False, repr=False)
@@ -155,11 +166,18 @@ class FaultPlan:
         apply: bool = False,
         retry_after_s: float = 0.05,
         cloudflare: bool = False,
+        drop: bool = False,
     ) -> FaultRule:
         """Queue an exact failure for the next matching requests."""
-        rule = FaultRule(method, path, status, times, apply, retry_after_s, cloudflare=cloudflare)
+        rule = FaultRule(
+            method, path, status, times, apply, retry_after_s, cloudflare=cloudflare, drop=drop
+        )
         self.rules.append(rule)
         return rule
+
+    def lose_next(self, method: str, path: str, *, times: int = 1, drop: bool = False) -> FaultRule:
+        """Carry out the next matching requests, then lose their answers (502, or a drop)."""
+        return self.fail_next(method, path, 502, times=times, apply=True, drop=drop)
 
     def draw(self, method: str, path: str, route: str) -> Fault | None:
         """Decide whether this request fails: queued rules first, then the seeded dice."""
@@ -168,7 +186,13 @@ class FaultPlan:
                 rule.times -= 1
                 self.rules = [r for r in self.rules if r.times > 0]
                 return Fault(
-                    rule.status, rule.apply, rule.retry_after_s, "rule", rule.scope, rule.cloudflare
+                    rule.status,
+                    rule.apply,
+                    rule.retry_after_s,
+                    "rule",
+                    rule.scope,
+                    rule.cloudflare,
+                    rule.drop,
                 )
         roll = self._rng.random()
         if roll < self.p429:
@@ -177,11 +201,19 @@ class FaultPlan:
             status = self._rng.choice((500, 502, 503))
             apply = method != "GET" and self._rng.random() < self.p_apply_then_fail
             return Fault(status, apply, 0.0, "random")
-        return None
+        return self._draw_lost(method)
+
+    def _draw_lost(self, method: str) -> Fault | None:
+        # Draws only when losses are asked for, so older seeds keep their sequences.
+        if method == "GET" or self.p_lost <= 0 or self._rng.random() >= self.p_lost:
+            return None
+        drop = self._rng.random() < self.lost_drop_share
+        return Fault(502, True, 0.0, "lost", drop=drop)
 
     def update(self, data: Mapping[str, Any]) -> None:
         """Change the plan from a JSON object (POST /_fake/faults)."""
-        for name in ("p5xx", "p429", "retry_after_s", "latency_ms", "p_apply_then_fail"):
+        floats = ("p5xx", "p429", "retry_after_s", "latency_ms", "p_apply_then_fail", "p_lost")
+        for name in (*floats, "lost_drop_share"):
             if name in data:
                 setattr(self, name, float(data[name]))
         if "seed" in data:

@@ -14,7 +14,7 @@ import pytest
 from bot.discord.rest import DiscordRestAdapter
 from bot.ops.fixtures import Delivery, load_delivery, scenarios_dir
 from bot.prs.deps import Deps
-from bot.runtime import ManualClock, Runtime, Store, Worker
+from bot.runtime import ManualClock, Runtime, RuntimeOptions, Store, Worker
 from bot.settings import load_settings
 from bot.web.app import create_app
 from functions import build_functions
@@ -35,6 +35,7 @@ class Harness:
     runtime: Runtime
     clock: ManualClock
     client: httpx.AsyncClient
+    deps: Deps
     answers: list[dict[str, Any]] = field(default_factory=list)
 
     async def deliver(self, scenario: str, *names: str) -> list[str]:
@@ -137,11 +138,11 @@ async def scenario_store(redis_url: str) -> AsyncIterator[Store]:
 async def make_harness(
     world: World, scenario_store: Store, fast_sleeps: FakeTimeSleeps
 ) -> AsyncIterator[Callable[..., Any]]:
-    """Yield `make(**env)` building a harness on the fake Discord and the real Redis."""
+    """Yield `make(runtime_options, **env)`: a harness on the fake Discord and the real Redis."""
     real_store = scenario_store
     opened: list[tuple[DiscordRestAdapter, httpx.AsyncClient]] = []
 
-    async def make(**env: str) -> Harness:
+    async def make(runtime_options: RuntimeOptions | None = None, **env: str) -> Harness:
         values = {
             "GITHUB_WEBHOOK_SECRET": SECRET,
             "DISCORD_TOKEN": world.fake.token,
@@ -155,13 +156,12 @@ async def make_harness(
             world.fake.token, world.fake.api_base, sleep=fast_sleeps.sleep
         )
         clock = ManualClock()
-        runtime = Runtime(
-            real_store, build_functions(Deps.build(settings, real_store, adapter)), clock=clock
-        )
+        deps = Deps.build(settings, real_store, adapter)
+        runtime = Runtime(real_store, build_functions(deps), clock=clock, options=runtime_options)
         transport = httpx.ASGITransport(app=create_app(settings, runtime))
         client = httpx.AsyncClient(transport=transport, base_url="http://prbot.test")
         opened.append((adapter, client))
-        return Harness(world, real_store, runtime, clock, client)
+        return Harness(world, real_store, runtime, clock, client, deps)
 
     yield make
     for adapter, client in opened:
