@@ -10,7 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from bot.discord.shapes import ChannelInfo, DiscordAdapter, OutMessage, ThreadEdit, ThreadInfo
+from bot.discord.shapes import (
+    ChannelInfo,
+    DiscordAdapter,
+    OutMessage,
+    PostedMessage,
+    ThreadEdit,
+    ThreadInfo,
+)
 
 
 @dataclass
@@ -125,6 +132,14 @@ class RecordingAdapter:
             log.archived = edit.archived
         log.entries.extend(Entry(change=c) for c in changes)
         return info
+
+    async def thread(self, thread_id: int) -> ThreadInfo:
+        """Read through: looking at a thread records nothing."""
+        return await self.inner.thread(thread_id)
+
+    async def own_messages(self, channel_id: int, after: int | None) -> list[PostedMessage]:
+        """Read through: looking for earlier posts records nothing."""
+        return await self.inner.own_messages(channel_id, after)
 
     async def active_threads(self, channel: ChannelInfo) -> list[ThreadInfo]:
         """Return the active threads of a channel."""
