@@ -73,7 +73,7 @@ class Settings(BaseModel):
 
     # Runtime.
     worker_concurrency: int = Field(32, alias="WORKER_CONCURRENCY", ge=1, le=1024)
-    run_visibility_timeout_s: float = Field(30.0, alias="RUN_VISIBILITY_TIMEOUT_S", gt=0)
+    run_visibility_timeout_s: float = Field(4.0, alias="RUN_VISIBILITY_TIMEOUT_S", gt=0)
     shutdown_timeout_s: float = Field(25.0, alias="SHUTDOWN_TIMEOUT_S", ge=0)
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     log_format: Literal["text", "json"] = Field("text", alias="LOG_FORMAT")
