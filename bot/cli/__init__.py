@@ -10,7 +10,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.settings import Settings, load_settings, read_environment
+from bot.ops.logs import configure_from
+from bot.ops.output import EXIT_BROKEN_PIPE, stdout_to_devnull
+from bot.runtime import StoreUnavailableError
+from bot.settings import Settings, explain, load_settings, read_environment
+
+EXIT_FAILED = 1
+EXIT_CONFIG = 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,13 +33,21 @@ def _parser() -> argparse.ArgumentParser:
         default="all",
         help="all: receiver + workers (default); web or worker to scale apart",
     )
+    serve.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="no DISCORD_TOKEN needed: print what Discord would receive; keeps nothing in Redis",
+    )
 
     replay = sub.add_parser(
         "replay", help="replay recorded deliveries (fixtures or the live store)"
     )
     replay.add_argument("paths", nargs="*", type=Path, help="fixture files or scenario folders")
     replay.add_argument("--target", help="POST signed deliveries to this URL instead")
-    replay.add_argument("--secret", help="webhook secret to sign with (with --target)")
+    replay.add_argument(
+        "--secret",
+        help="webhook secret to sign with (with --target; default GITHUB_WEBHOOK_SECRET)",
+    )
     replay.add_argument("--last", type=int, help="re-run the last N recorded deliveries")
     replay.add_argument("--delivery", action="append", default=[], help="re-run this delivery")
 
@@ -59,19 +73,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the prbot command line and return its exit code."""
     args = _parser().parse_args(argv)
     environ = read_environment(dotenv=args.env_file)
+    # Before anything can log: every command's secrets are redacted. Only `serve` logs as it
+    # goes; the others print their output and log only warnings and errors.
+    configure_from(environ, at_least="DEBUG" if args.command == "serve" else "WARNING")
+    try:
+        code = _run(args, environ)
+        sys.stdout.flush()  # a reader that went away (`| head`) shows here, not at exit
+    except BrokenPipeError:  # the reader went away: end quietly, as `head` expects
+        stdout_to_devnull()
+        return EXIT_BROKEN_PIPE
+    except StoreUnavailableError as exc:  # Redis down or unreachable: say so, no traceback
+        print(f"prbot: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return code
+
+
+def _run(args: argparse.Namespace, environ: dict[str, str]) -> int:
     if args.command == "check":  # reports invalid settings as a row of its table
         from bot.cli.check import check_command
 
         return asyncio.run(check_command(environ))
     try:
         settings = load_settings(environ)
-    except ValidationError as exc:
-        print(f"prbot: invalid settings:\n{exc}", file=sys.stderr)
-        return 2
+    except ValidationError as exc:  # names and reasons only, never the values
+        print(f"prbot: {explain(exc)}", file=sys.stderr)
+        return EXIT_CONFIG
     if args.command == "serve":
         from bot.cli.serve import serve_command
 
-        return asyncio.run(serve_command(settings, args.host, args.port, args.role))
+        return asyncio.run(
+            serve_command(settings, args.host, args.port, args.role, dry_run=args.dry_run)
+        )
     if args.command == "replay":
         return asyncio.run(_replay(settings, environ, args))
     if args.command == "events":
@@ -81,17 +113,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return asyncio.run(runs_command(settings, args.action, args.run_id, args.failed,
                                         args.function_id, args.limit))  # fmt: skip
-    return 2
+    return EXIT_CONFIG
 
 
 async def _replay(settings: Settings, environ: dict[str, str], args: argparse.Namespace) -> int:
     from bot.cli import replay
 
     if args.target:
-        if not args.secret:
-            print("prbot: --target needs --secret (deliveries are signed)", file=sys.stderr)
-            return 2
-        return await replay.replay_remote(args.paths, args.target, args.secret)
+        stored = settings.github_webhook_secret
+        secret = args.secret or (stored.get_secret_value() if stored else None)
+        if not secret:
+            why = "--target needs --secret or GITHUB_WEBHOOK_SECRET (deliveries are signed)"
+            print(f"prbot: {why}", file=sys.stderr)
+            return EXIT_CONFIG
+        return await replay.replay_remote(args.paths, args.target, secret)
     if args.last or args.delivery:
         return await replay.replay_stored(settings, args.last, args.delivery)
     return await replay.replay_local(environ, args.paths)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TextIO, cast
 
 import httpx
 from dotenv import dotenv_values
 from pydantic import ValidationError
 
 from bot.ops.fixtures import FixtureError, load_deliveries
+from bot.ops.output import EXIT_BROKEN_PIPE, QuietOutput
 from bot.ops.replay import (
     LocalReplay,
     clock_for,
@@ -20,7 +22,7 @@ from bot.ops.replay import (
 )
 from bot.runtime import PrbotError, Runtime, Store, SystemClock
 from bot.runtime.inspect import get_event, list_events
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, explain, load_settings
 
 SCENARIO_ENV = "scenario.env"
 FORUM_KEY = "REPLAY_FORUM_CHANNELS"
@@ -57,13 +59,15 @@ async def replay_local(environ: Mapping[str, str], paths: Sequence[Path]) -> int
     try:
         settings = replay_settings(load_settings({**environ, **overrides}))
     except ValidationError as exc:
-        print(f"prbot: invalid settings:\n{exc}", file=sys.stderr)
+        print(f"prbot: {explain(exc)}", file=sys.stderr)
         return 2
     dry_run = settings.discord_token is None
     store = Store.connect(None, prefix="replay")
+    quiet = QuietOutput(sys.stdout)  # `prbot replay | head` ends quietly
+    out = cast(TextIO, quiet)  # a text stream, though not nominally a typing.TextIO
     try:
         adapter = (
-            DryRunAdapter(out=sys.stdout, forums={c: _default_tags(settings) for c in forums})
+            DryRunAdapter(out=out, forums={c: _default_tags(settings) for c in forums})
             if dry_run
             else await open_adapter(settings, store=store)
         )
@@ -83,16 +87,17 @@ async def replay_local(environ: Mapping[str, str], paths: Sequence[Path]) -> int
             if dry_run
             else (f"live: calling Discord at {settings.discord_api_base}")
         )
-        print(f"prbot replay · {len(recorded)} deliveries · {mode}")
-        report = await LocalReplay(runtime, sys.stdout, progress=sys.stderr).run(recorded)
+        print(f"prbot replay · {len(recorded)} deliveries · {mode}", file=out)
+        report = await LocalReplay(runtime, out, progress=sys.stderr).run(recorded)
         report.actions = len(adapter.lines) if isinstance(adapter, DryRunAdapter) else 0
     finally:
         await adapter.close()
         await store.close()
     for run in report.failed:
-        print(f"✘ run {run.run_id} of {run.function_id} failed (event {run.event_id})")
-    print(report.summary())
-    return 1 if report.failed else 0
+        print(f"✘ run {run.run_id} of {run.function_id} failed (event {run.event_id})", file=out)
+    print(report.summary(), file=out)
+    out.flush()
+    return EXIT_BROKEN_PIPE if quiet.gone else 1 if report.failed else 0
 
 
 def _default_tags(settings: Settings) -> list[str]:
@@ -103,13 +108,21 @@ def _default_tags(settings: Settings) -> list[str]:
 
 async def replay_remote(paths: Sequence[Path], target: str, secret: str) -> int:
     """Sign each delivery as GitHub would and POST it to a running prbot."""
-    recorded = load_deliveries(list(paths) or default_scenario())
+    try:
+        recorded = load_deliveries(list(paths) or default_scenario())
+    except FixtureError as exc:
+        print(f"prbot: {exc}", file=sys.stderr)
+        return 2
     failures = 0
     async with httpx.AsyncClient(timeout=10) as client:
         for item in recorded:
-            response = await client.post(
-                target, content=item.body, headers=item.signed_headers(secret)
-            )
+            try:
+                response = await client.post(
+                    target, content=item.body, headers=item.signed_headers(secret)
+                )
+            except httpx.HTTPError as exc:
+                print(f"prbot: cannot reach {target}: {exc or type(exc).__name__}", file=sys.stderr)
+                return 1
             ok = response.status_code < 300
             failures += 0 if ok else 1
             print(f"{'✔' if ok else '✘'} {item.source.name} {item.delivery_id} → "

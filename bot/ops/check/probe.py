@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
 from bot.discord import permissions
 from bot.discord.facts import TIMEOUT_S, DiscordFacts, FetchError
@@ -27,8 +26,6 @@ from bot.ops.check.verdicts import (
 from bot.runtime import PrbotError, Store
 from bot.settings import Settings
 
-SECRET_NAMES = ("GITHUB_WEBHOOK_SECRET", "DISCORD_TOKEN")
-
 
 async def redis_check(settings: Settings, report: Report) -> None:
     """Ping Redis, or say plainly that the embedded store keeps nothing."""
@@ -42,10 +39,10 @@ async def redis_check(settings: Settings, report: Report) -> None:
         await asyncio.wait_for(store.ping(), TIMEOUT_S)
     except (PrbotError, TimeoutError) as exc:
         report.add("Redis", "fail", f"{where} does not answer: {exc or type(exc).__name__}")
-    else:
-        report.add("Redis", "ok", f"{where} answers")
+        return
     finally:
         await store.close()
+    report.add("Redis", "ok", f"{where} answers")
 
 
 async def _login(settings: Settings, report: Report) -> DiscordRestAdapter | None:
@@ -103,13 +100,6 @@ async def discord_checks(settings: Settings, report: Report) -> str | None:
         return permissions.invite_url(app_id) if wrong and app_id else None
     finally:
         await adapter.close()
-
-
-def secrets_in(values: Mapping[str, str]) -> list[str]:
-    """Return the secret values present (and Redis's password), blanked out of all output."""
-    found = [values[name].strip() for name in SECRET_NAMES if values.get(name, "").strip()]
-    password = urlsplit(values.get("REDIS_URL", "").strip()).password
-    return [*found, password] if password else found
 
 
 async def run_checks(values: Mapping[str, str]) -> tuple[Report, str | None]:
