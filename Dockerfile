@@ -7,16 +7,17 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1
 RUN python -m venv /opt/prbot
 ENV PATH=/opt/prbot/bin:$PATH
 WORKDIR /src
-# Dependencies first, from pyproject.toml alone: this layer is rebuilt only when they change.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
-    && pip install -r requirements.txt
-# Then the code; fixtures/ and tests/ stay out (see .dockerignore): replays in the container use
-# the deliveries recorded in Redis (`prbot replay --last N`), and fixture files can be mounted.
-COPY README.md ./
+# Dependencies first, exactly as locked (versions and hashes, the build backend included): this
+# layer is rebuilt only when the lock changes. Update the lock with pip-compile (see README).
+COPY requirements.lock ./
+RUN pip install --no-deps --require-hashes -r requirements.lock
+# Then the code, built with the locked setuptools; fixtures/ and tests/ stay out (see
+# .dockerignore): replays in the container use the deliveries recorded in Redis
+# (`prbot replay --last N`), and fixture files can be mounted.
+COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY functions ./functions
-RUN pip install --no-deps .
+RUN pip install --no-deps --no-build-isolation . && pip check
 
 FROM python:3.11-slim
 ENV PATH=/opt/prbot/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1

@@ -6,10 +6,19 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 
 PLACEHOLDER = re.compile(
     r"^(changeme|change-me|secret|token|xxx+|todo|your[-_ ].*|<.*>|\.\.\.)$", re.I
@@ -28,13 +37,14 @@ def _pairs(value: object) -> object:
     if not isinstance(value, str):
         return value
     out: dict[str, str] = {}
-    for part in value.split(","):
+    for n, part in enumerate(value.split(","), 1):
         if not part.strip():
             continue
         sep = "=" if "=" in part else ":"
         key, found, val = part.partition(sep)
         if not found or not key.strip() or not val.strip():
-            raise ValueError(f"expected key=value, got {part.strip()!r}")
+            # Never the value itself: a secret pasted into the wrong setting must not be printed.
+            raise ValueError(f"entry {n}: expected key=value")
         out[key.strip()] = val.strip()
     return out
 
@@ -75,13 +85,17 @@ class Settings(BaseModel):
     worker_concurrency: int = Field(32, alias="WORKER_CONCURRENCY", ge=1, le=1024)
     run_visibility_timeout_s: float = Field(4.0, alias="RUN_VISIBILITY_TIMEOUT_S", gt=0)
     shutdown_timeout_s: float = Field(25.0, alias="SHUTDOWN_TIMEOUT_S", ge=0)
-    log_level: str = Field("INFO", alias="LOG_LEVEL")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO", alias="LOG_LEVEL"
+    )
     log_format: Literal["text", "json"] = Field("text", alias="LOG_FORMAT")
 
     # Webhook receiver.
     allow_unsigned_webhooks: bool = Field(False, alias="ALLOW_UNSIGNED_WEBHOOKS")
     delivery_retention_days: float = Field(7.0, alias="DELIVERY_RETENTION_DAYS", gt=0)
     delivery_max: int = Field(10_000, alias="DELIVERY_MAX", ge=1)
+    # Bodies are read whole before the signature can be checked: bound them across requests.
+    webhook_bodies_max_mb: int = Field(100, alias="WEBHOOK_BODIES_MAX_MB", ge=1)
 
     # PR threads.
     thread_name_template: str = Field("#{number} {title}", alias="THREAD_NAME_TEMPLATE")
@@ -103,6 +117,25 @@ class Settings(BaseModel):
             raise ValueError("is a placeholder; set the real value or leave it unset")
         return value
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        # Checked here so that a bad URL is reported by name, never echoed in a traceback.
+        if value is None:
+            return None
+        try:
+            scheme, port = urlsplit(value).scheme, urlsplit(value).port
+        except ValueError:
+            raise ValueError("is not a URL: redis://[:PASSWORD@]HOST[:PORT][/DB]") from None
+        if scheme not in ("redis", "rediss", "unix") or (port is not None and port < 1):
+            raise ValueError("must be redis://, rediss:// or unix:// followed by where it is")
+        return value
+
     @field_validator("thread_auto_archive_minutes")
     @classmethod
     def _archive_minutes(cls, value: int) -> int:
@@ -113,9 +146,9 @@ class Settings(BaseModel):
     @field_validator("repo_channels")
     @classmethod
     def _channel_ids(cls, value: dict[str, str]) -> dict[str, str]:
-        for repo, channel in value.items():
+        for n, (repo, channel) in enumerate(value.items(), 1):
             if not re.fullmatch(r"[\w.-]+/([\w.-]+|\*)", repo) or not channel.isdigit():
-                raise ValueError(f"expected owner/repo=CHANNEL_ID or owner/*=CHANNEL_ID: {repo}")
+                raise ValueError(f"entry {n}: expected owner/repo=CHANNEL_ID or owner/*=CHANNEL_ID")
         return value
 
     @property
@@ -138,3 +171,29 @@ def read_environment(
 def load_settings(values: Mapping[str, str]) -> Settings:
     """Build and validate the settings from a mapping of environment-style names."""
     return Settings.model_validate(dict(values))
+
+
+def settings_errors(exc: ValidationError) -> list[str]:
+    """Return one `NAME: what is wrong` line per error, never the offending value.
+
+    pydantic's own text repeats each input (`input_value=...`), which may be a secret pasted
+    into the wrong setting.
+    """
+    return [
+        f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
+        for e in exc.errors(include_url=False, include_input=False, include_context=False)
+    ]
+
+
+def explain(exc: ValidationError) -> str:
+    """Return `invalid settings:` and one indented line per error, for a command to print."""
+    return "\n  ".join(["invalid settings:", *settings_errors(exc)])
+
+
+def secret_names() -> list[str]:
+    """Return the environment names of every secret setting (each `SecretStr` field)."""
+    return [
+        field.alias or name
+        for name, field in Settings.model_fields.items()
+        if field.annotation is SecretStr or SecretStr in get_args(field.annotation)
+    ]

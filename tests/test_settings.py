@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.settings import Settings, load_settings, read_environment
+from bot.settings import Settings, explain, load_settings, read_environment, settings_errors
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -79,3 +79,39 @@ def test_auto_archive_accepts_only_discord_values() -> None:
     )
     with pytest.raises(ValidationError, match="60, 1440, 4320 or 10080"):
         load_settings({"THREAD_AUTO_ARCHIVE_MINUTES": "30"})
+
+
+def test_errors_name_the_setting_and_never_repeat_its_value() -> None:
+    leaked = "MTIz.a-token-pasted-into-the-wrong-setting"
+    values = {
+        "DISCORD_CHANNEL_ID": leaked,
+        "REPO_CHANNELS": f"octo/app=1,{leaked}",
+        "GITHUB_DISCORD_USERS": leaked,
+        "LOG_FORMAT": leaked,
+        "WORKER_CONCURRENCY": leaked,
+    }
+    with pytest.raises(ValidationError) as caught:
+        load_settings(values)
+    lines = settings_errors(caught.value)
+    assert {line.split(":")[0] for line in lines} == set(values)
+    assert leaked not in explain(caught.value) and "input" not in explain(caught.value)
+    assert "REPO_CHANNELS: Value error, entry 2: expected key=value" in lines
+
+
+def test_log_level_is_a_level() -> None:
+    assert load_settings({"LOG_LEVEL": " debug "}).log_level == "DEBUG"
+    with pytest.raises(ValidationError, match="LOG_LEVEL"):
+        load_settings({"LOG_LEVEL": "loud"})
+
+
+@pytest.mark.parametrize("url", ["redis://[::1", "redis://:pw@h:abc/0", "http://h", "h:6379"])
+def test_a_bad_redis_url_is_refused_without_being_repeated(url: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        load_settings({"REDIS_URL": url})
+    assert explain(caught.value).startswith("invalid settings:\n  REDIS_URL: ")
+    assert url not in explain(caught.value)
+
+
+def test_redis_urls() -> None:
+    for url in ("redis://:pw@redis:6379/0", "rediss://u:p@h/1", "unix:///run/redis.sock"):
+        assert load_settings({"REDIS_URL": url}).redis_url == url

@@ -10,7 +10,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.settings import Settings, load_settings, read_environment
+from bot.ops.logs import configure_from
+from bot.ops.output import EXIT_BROKEN_PIPE, stdout_to_devnull
+from bot.runtime import StoreUnavailableError
+from bot.settings import Settings, explain, load_settings, read_environment
+
+EXIT_FAILED = 1
+EXIT_CONFIG = 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
         default="all",
         help="all: receiver + workers (default); web or worker to scale apart",
     )
+    serve.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="no DISCORD_TOKEN needed: print what Discord would receive; keeps nothing in Redis",
+    )
 
     dev = sub.add_parser("dev", help="run everything locally: embedded store, dry run, dashboard")
     dev.add_argument("--host", default="127.0.0.1", help="loopback address to listen on")
@@ -38,7 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("paths", nargs="*", type=Path, help="fixture files or scenario folders")
     replay.add_argument("--target", help="POST signed deliveries to this URL instead")
     replay.add_argument(
-        "--secret", help="webhook secret to sign with (with --target; unsigned without it)"
+        "--secret",
+        help="webhook secret to sign with (with --target; default GITHUB_WEBHOOK_SECRET, "
+        "unsigned when neither is set: only `prbot dev` accepts that)",
     )
     replay.add_argument("--html", type=Path, help="also write the threads as a Discord-like page")
     replay.add_argument("--last", type=int, help="re-run the last N recorded deliveries")
@@ -66,19 +79,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the prbot command line and return its exit code."""
     args = _parser().parse_args(argv)
     environ = read_environment(dotenv=args.env_file)
+    # Before anything can log: every command's secrets are redacted. Only `serve` and `dev` log
+    # as they go; the others print their output and log only warnings and errors.
+    services = ("serve", "dev")
+    configure_from(environ, at_least="DEBUG" if args.command in services else "WARNING")
+    try:
+        code = _run(args, environ)
+        sys.stdout.flush()  # a reader that went away (`| head`) shows here, not at exit
+    except BrokenPipeError:  # the reader went away: end quietly, as `head` expects
+        stdout_to_devnull()
+        return EXIT_BROKEN_PIPE
+    except StoreUnavailableError as exc:  # Redis down or unreachable: say so, no traceback
+        print(f"prbot: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return code
+
+
+def _run(args: argparse.Namespace, environ: dict[str, str]) -> int:
     if args.command == "check":  # reports invalid settings as a row of its table
         from bot.cli.check import check_command
 
         return asyncio.run(check_command(environ))
     try:
         settings = load_settings(environ)
-    except ValidationError as exc:
-        print(f"prbot: invalid settings:\n{exc}", file=sys.stderr)
-        return 2
+    except ValidationError as exc:  # names and reasons only, never the values
+        print(f"prbot: {explain(exc)}", file=sys.stderr)
+        return EXIT_CONFIG
     if args.command == "serve":
         from bot.cli.serve import serve_command
 
-        return asyncio.run(serve_command(settings, args.host, args.port, args.role))
+        return asyncio.run(
+            serve_command(settings, args.host, args.port, args.role, dry_run=args.dry_run)
+        )
     if args.command == "dev":
         from bot.cli.dev import dev_command
 
@@ -92,14 +124,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return asyncio.run(runs_command(settings, args.action, args.run_id, args.failed,
                                         args.function_id, args.limit))  # fmt: skip
-    return 2
+    return EXIT_CONFIG
 
 
 async def _replay(settings: Settings, environ: dict[str, str], args: argparse.Namespace) -> int:
     from bot.cli import replay
 
     if args.target:
-        return await replay.replay_remote(args.paths, args.target, args.secret)
+        stored = settings.github_webhook_secret
+        secret = args.secret or (stored.get_secret_value() if stored else None)
+        return await replay.replay_remote(args.paths, args.target, secret)
     if args.last or args.delivery:
         return await replay.replay_stored(settings, args.last, args.delivery)
     return await replay.replay_local(environ, args.paths, args.html)

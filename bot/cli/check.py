@@ -10,13 +10,11 @@ import logging
 from collections.abc import Mapping
 
 from bot.ops.check import format_table, run_checks, secrets_in, summary
-from bot.ops.logs import configure
 
 
 async def check_command(values: Mapping[str, str]) -> int:
     """Print the ✔/✘ table for the configuration in `values`; 1 when anything is wrong."""
     secrets = secrets_in(values)
-    configure("WARNING", "text", secrets)  # redis and discord.py problems, redacted
     # Not for a check: discord.py warns about the gateway intents and voice it never uses here.
     logging.getLogger("discord").setLevel(logging.ERROR)
     report, invite = await run_checks(values)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 
 from bot.cli.serve import product_functions
-from bot.ops.logs import configure
 from bot.ops.replay import replay_settings
 from bot.ops.serve import serve
 from bot.settings import Settings
@@ -24,11 +23,6 @@ def dev_settings(settings: Settings) -> Settings:
         update={"redis_url": None, "github_webhook_secret": None, "allow_unsigned_webhooks": True}
     )
     return replay_settings(local)  # a dry run gets a stand-in channel when none is set
-
-
-def _secrets(settings: Settings) -> list[str]:
-    tokens = (settings.discord_token, settings.dashboard_token)
-    return [t.get_secret_value() for t in tokens if t is not None]
 
 
 def banner(settings: Settings, host: str, port: int) -> str:
@@ -61,6 +55,7 @@ async def dev_command(settings: Settings, host: str, port: int) -> int:
         )
         return 2
     settings = dev_settings(settings)
-    configure(settings.log_level, settings.log_format, _secrets(settings))
     print(banner(settings, host, port), flush=True)
-    return await serve(settings, host, port, "all", product_functions(settings, "all"))
+    dry_run = settings.discord_token is None  # in-process store either way (dev_settings)
+    functions = product_functions(settings, "all", dry_run=dry_run)
+    return await serve(settings, host, port, "all", functions)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TextIO, cast
 
 import httpx
 from dotenv import dotenv_values
 from pydantic import ValidationError
 
 from bot.ops.fixtures import FixtureError, load_deliveries
+from bot.ops.output import EXIT_BROKEN_PIPE, QuietOutput
 from bot.ops.replay import (
     LocalReplay,
     clock_for,
@@ -19,7 +21,7 @@ from bot.ops.replay import (
 )
 from bot.runtime import PrbotError, Runtime, Store, SystemClock
 from bot.runtime.inspect import get_event, list_events
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, explain, load_settings
 from bot.web.actions import replay_event
 
 SCENARIO_ENV = "scenario.env"
@@ -62,14 +64,16 @@ async def replay_local(
     try:
         settings = replay_settings(load_settings({**environ, **overrides}))
     except ValidationError as exc:
-        print(f"prbot: invalid settings:\n{exc}", file=sys.stderr)
+        print(f"prbot: {explain(exc)}", file=sys.stderr)
         return 2
     dry_run = settings.discord_token is None
     store = Store.connect(None, prefix="replay")
+    quiet = QuietOutput(sys.stdout)  # `prbot replay | head` ends quietly
+    out = cast(TextIO, quiet)  # a text stream, though not nominally a typing.TextIO
     tags = {c: _default_tags(settings) for c in forums}
     try:
         adapter: DiscordAdapter = (
-            DryRunAdapter(out=sys.stdout, forums=tags)
+            DryRunAdapter(out=out, forums=tags)
             if dry_run
             else await open_adapter(settings, store=store)
         )
@@ -90,20 +94,21 @@ async def replay_local(
             if dry_run
             else (f"live: calling Discord at {settings.discord_api_base}")
         )
-        print(f"prbot replay · {len(recorded)} deliveries · {mode}")
-        report = await LocalReplay(runtime, sys.stdout, progress=sys.stderr).run(recorded)
+        print(f"prbot replay · {len(recorded)} deliveries · {mode}", file=out)
+        report = await LocalReplay(runtime, out, progress=sys.stderr).run(recorded)
         report.actions = len(adapter.lines) if isinstance(adapter, DryRunAdapter) else 0
     finally:
         await adapter.close()
         await store.close()
     for run in report.failed:
-        print(f"✘ run {run.run_id} of {run.function_id} failed (event {run.event_id})")
-    print(report.summary())
+        print(f"✘ run {run.run_id} of {run.function_id} failed (event {run.event_id})", file=out)
+    print(report.summary(), file=out)
     if recording is not None and html is not None:
         title = "prbot replay · " + ", ".join(p.name for p in paths)
         html.write_text(transcript_html(recording.transcript, title), encoding="utf-8")
-        print(f"wrote {html}: the threads as Discord would show them")
-    return 1 if report.failed else 0
+        print(f"wrote {html}: the threads as Discord would show them", file=out)
+    out.flush()
+    return EXIT_BROKEN_PIPE if quiet.gone else 1 if report.failed else 0
 
 
 def _default_tags(settings: Settings) -> list[str]:
@@ -114,18 +119,23 @@ def _default_tags(settings: Settings) -> list[str]:
 
 async def replay_remote(paths: Sequence[Path], target: str, secret: str | None) -> int:
     """POST each delivery to a running prbot, signed as GitHub would when `secret` is given."""
-    recorded = load_deliveries(list(paths) or default_scenario())
+    try:
+        recorded = load_deliveries(list(paths) or default_scenario())
+    except FixtureError as exc:
+        print(f"prbot: {exc}", file=sys.stderr)
+        return 2
     if secret is None:
-        print("sending unsigned deliveries (no --secret): only `prbot dev` accepts them",
-              file=sys.stderr)  # fmt: skip
+        print("sending unsigned deliveries (no --secret, no GITHUB_WEBHOOK_SECRET): only "
+              "`prbot dev` accepts them", file=sys.stderr)  # fmt: skip
     failures = 0
     async with httpx.AsyncClient(timeout=10) as client:
         for item in recorded:
-            response = await client.post(
-                target,
-                content=item.body,
-                headers=item.signed_headers(secret) if secret else item.headers,
-            )
+            headers = item.signed_headers(secret) if secret else item.headers
+            try:
+                response = await client.post(target, content=item.body, headers=headers)
+            except httpx.HTTPError as exc:
+                print(f"prbot: cannot reach {target}: {exc or type(exc).__name__}", file=sys.stderr)
+                return 1
             ok = response.status_code < 300
             failures += 0 if ok else 1
             print(f"{'✔' if ok else '✘'} {item.source.name} {item.delivery_id} → "

@@ -3,38 +3,51 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from bot.discord import DiscordAdapter, open_adapter
 from bot.discord.dryrun import DryRunAdapter
-from bot.ops.logs import configure
-from bot.ops.serve import FunctionSource, Role, serve
+from bot.ops.serve import EXIT_CONFIG, FunctionSource, Role, serve
 from bot.prs.deps import Deps
 from bot.runtime import Function, Store
 from bot.settings import Settings
 from bot.web.metrics import record_discord_call
 from functions import build_functions, startup_checks
 
+log = logging.getLogger(__name__)
 
-def _secrets(settings: Settings) -> list[str]:
-    return [
-        s.get_secret_value()
-        for s in (settings.discord_token, settings.github_webhook_secret, settings.dashboard_token)
-        if s is not None
-    ]
+DRY_RUN_WARNING = (
+    "!!! DRY RUN (--dry-run): nothing is sent to Discord; what it would receive is printed. "
+    "Deliveries, their dedup ids and stand-in thread ids stay in this process and are gone when "
+    "it stops: REDIS_URL is not used. Not for production. !!!"
+)
 
 
-def product_functions(settings: Settings, role: Role) -> FunctionSource:
+def dry_run_problem(settings: Settings, role: Role, dry_run: bool) -> str | None:
+    """Return why `prbot serve` must refuse to start with or without `--dry-run`, or None."""
+    if dry_run and role != "all":
+        return "--dry-run runs in one process (--role all): its state never goes to Redis"
+    # The web role only records and enqueues; whoever runs the functions needs the token.
+    if not dry_run and role != "web" and settings.discord_token is None:
+        return "DISCORD_TOKEN is not set (to try prbot without Discord: prbot serve --dry-run)"
+    return None
+
+
+async def _adapter(settings: Settings, role: Role, dry_run: bool, store: Store) -> DiscordAdapter:
+    if role == "web":  # the web role only matches events to functions; it never talks to Discord
+        return DryRunAdapter(echo=False)
+    if dry_run:
+        return DryRunAdapter()  # the transcript on stdout
+    return await open_adapter(settings, store=store, recorder=record_discord_call)
+
+
+def product_functions(settings: Settings, role: Role, dry_run: bool = False) -> FunctionSource:
     """Return a function source for `serve`: logs in to Discord only where runs execute."""
 
     @contextlib.asynccontextmanager
     async def source(store: Store) -> AsyncIterator[list[Function]]:
-        # The web role only matches events to functions; it never talks to Discord.
-        adapter: DiscordAdapter = (
-            DryRunAdapter(echo=False)
-            if role == "web"
-            else await open_adapter(settings, store=store, recorder=record_discord_call)
-        )
+        adapter = await _adapter(settings, role, dry_run, store)
         try:
             deps = Deps.build(settings, store, adapter)
             functions = build_functions(deps)
@@ -47,7 +60,17 @@ def product_functions(settings: Settings, role: Role) -> FunctionSource:
     return source
 
 
-async def serve_command(settings: Settings, host: str, port: int, role: Role) -> int:
-    """Configure logging and run the service until SIGTERM."""
-    configure(settings.log_level, settings.log_format, _secrets(settings))
-    return await serve(settings, host, port, role, product_functions(settings, role))
+async def serve_command(
+    settings: Settings, host: str, port: int, role: Role, *, dry_run: bool = False
+) -> int:
+    """Run the service until SIGTERM (logging is configured by `main`)."""
+    problem = dry_run_problem(settings, role, dry_run)
+    if problem is not None:
+        log.error("cannot start: %s", problem)
+        return EXIT_CONFIG
+    if dry_run:
+        log.warning(DRY_RUN_WARNING)
+        # The embedded store: a dry run never uses up real delivery ids or writes stand-in
+        # thread ids where a real worker would find them.
+        settings = settings.model_copy(update={"redis_url": None})
+    return await serve(settings, host, port, role, product_functions(settings, role, dry_run))

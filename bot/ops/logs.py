@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from urllib.parse import urlsplit
+
+from bot.settings import secret_names
 
 # Fields the runtime and web layer attach with `extra=` that belong in JSON lines: which delivery,
 # run, function and step a line is about, how long it took (`ms`) and how it ended (`outcome`;
@@ -13,6 +16,29 @@ from collections.abc import Iterable
 CONTEXT_FIELDS = (
     "delivery_id", "run_id", "function", "attempt", "step", "event", "status", "outcome", "ms",
 )  # fmt: skip
+
+
+# Secrets the contract names that may not be settings yet; every `SecretStr` setting is added.
+KNOWN_SECRETS = ("GITHUB_TOKEN", "GITHUB_APP_PRIVATE_KEY", "DASHBOARD_TOKEN")
+# Lines of a multi-line secret (a PEM key) are blanked out one by one from this length on.
+SECRET_LINE_MIN = 16
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def secrets_in(values: Mapping[str, str]) -> list[str]:
+    """Return the secret values present in environment-style `values`, and Redis's password."""
+    found: list[str] = []
+    for name in dict.fromkeys([*secret_names(), *KNOWN_SECRETS]):
+        value = values.get(name, "").strip()
+        if value:
+            found.append(value)
+            lines = [line.strip() for line in value.splitlines()] if "\n" in value else []
+            found += [line for line in lines if len(line) >= SECRET_LINE_MIN]
+    try:
+        password = urlsplit(values.get("REDIS_URL", "").strip()).password
+    except ValueError:  # not a URL: the settings will say so, by name
+        password = None
+    return [*found, password] if password else found
 
 
 class RedactSecrets(logging.Filter):
@@ -59,6 +85,18 @@ class JsonFormatter(logging.Formatter):
         if record.exc_text or record.exc_info:
             out["error"] = record.exc_text or self.formatException(record.exc_info)  # type: ignore[arg-type]
         return json.dumps(out, default=str)
+
+
+def configure_from(values: Mapping[str, str], at_least: str = "DEBUG") -> None:
+    """Configure logging from raw environment-style `values`, valid settings or not.
+
+    Every command calls this first, so its secrets are redacted before anything can log.
+    The level is LOG_LEVEL (default INFO), but never below `at_least`.
+    """
+    wanted = values.get("LOG_LEVEL", "").strip().upper()
+    level = max(LEVELS.index(wanted) if wanted in LEVELS else 1, LEVELS.index(at_least))
+    fmt = "json" if values.get("LOG_FORMAT", "").strip() == "json" else "text"
+    configure(LEVELS[level], fmt, secrets_in(values))
 
 
 def configure(level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = ()) -> None:

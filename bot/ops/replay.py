@@ -80,6 +80,8 @@ class LocalReplay:
         """Replay `recorded` in order and return the report."""
         started = time.perf_counter()
         for i, item in enumerate(recorded, 1):
+            if getattr(self.out, "gone", False):  # nobody reads the transcript any more
+                break
             await self.one(i, len(recorded), item)
             if self.progress and len(recorded) >= 50 and i % 25 == 0:
                 print(f"… {i}/{len(recorded)} deliveries", file=self.progress, flush=True)

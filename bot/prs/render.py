@@ -7,6 +7,7 @@ https://discord.com/developers/docs/resources/channel#channel-object (names 1-10
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from bot.discord import EmbedField, EmbedSpec, OutMessage
 from bot.github.payloads import Subject
@@ -18,6 +19,10 @@ DESCRIPTION_MAX = 4096
 FIELD_VALUE_MAX = 1024
 EMBED_TOTAL_MAX = 6000
 ELLIPSIS = "…"
+# Discord refuses (400) an embed URL over 2,048 characters; a link inside `content` must also
+# leave room for the words around it within CONTENT_MAX.
+URL_MAX = 2048
+CONTENT_URL_MAX = 1024
 
 OPEN, DRAFT, MERGED, CLOSED = 0x2EA043, 0x8B949E, 0x8250DF, 0xCF222E
 
@@ -25,6 +30,28 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 _SPACES = re.compile(r"\s+")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _FENCE = "```"
+# Whitespace, controls and what would end `<url>` or `(url)` in Markdown.
+_UNSAFE_IN_URL = re.compile(r"[\s\x00-\x1f\x7f<>()]")
+
+
+def safe_url(url: str | None, limit: int = URL_MAX) -> str | None:
+    """Return `url` when it is an http(s) URL Discord takes (≤ `limit` chars), else None.
+
+    Payload URLs come from whoever can send a signed delivery: anything else is left out.
+    """
+    if not url or len(url) > limit or _UNSAFE_IN_URL.search(url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme in ("http", "https") and parts.hostname else None
+
+
+def _link(label: str, url: str | None) -> str:
+    """Return ` ([label](<url>))` for a safe URL, else nothing."""
+    safe = safe_url(url, CONTENT_URL_MAX)
+    return f" ([{label}](<{safe}>))" if safe else ""
 
 
 def _clean(text: str) -> str:
@@ -75,13 +102,14 @@ def has_prefix(name: str, prefix: str) -> bool:
     return name.startswith(prefix) or name == prefix.rstrip()
 
 
-def clip_markdown(text: str, limit: int, url: str) -> str:
+def clip_markdown(text: str, limit: int, url: str | None) -> str:
     """Cut Markdown cleanly (paragraph, line or word; fences closed) with a link to the rest."""
     text = text.strip()
     if len(text) <= limit:
         return text
-    more = f"\n\n{ELLIPSIS} [continued on GitHub]({url})"
-    if len(more) > limit // 2:
+    safe = safe_url(url)
+    more = f"\n\n{ELLIPSIS} [continued on GitHub]({safe})"
+    if safe is None or len(more) > limit // 2:
         more = f"\n\n{ELLIPSIS} (continued on GitHub)"
     budget = max(0, limit - len(more) - len(_FENCE) - 1)
     cut = text[:budget]
@@ -130,7 +158,8 @@ def intro(subject: Subject) -> OutMessage:
     used = len(title) + len(subject.author.login) + sum(len(f.name) + len(f.value) for f in fields)
     room = min(DESCRIPTION_MAX, EMBED_TOTAL_MAX - used)
     description = clip_markdown(body_text(subject.body), room, subject.url) or None
-    embed = EmbedSpec(title, subject.url, description, subject.author.login, tuple(fields), color)
+    url = safe_url(subject.url)
+    embed = EmbedSpec(title, url, description, subject.author.login, tuple(fields), color)
     return _message("", embed)
 
 
@@ -138,7 +167,7 @@ def comment(login: str, body: str | None, url: str, where: str | None = None) ->
     """Return a PR comment (or a review comment on `where`, such as `README.md` line 3)."""
     title = clip(f"💬 {login} commented" + (f" on {where}" if where else ""), TITLE_MAX)
     text = clip_markdown(body_text(body), DESCRIPTION_MAX, url) or None
-    return _message("", EmbedSpec(title, url, text, login))
+    return _message("", EmbedSpec(title, safe_url(url), text, login))
 
 
 def review_location(path: str | None, line: int | None) -> str | None:
@@ -162,15 +191,15 @@ def review(
     emoji, words = _REVIEW_WORDS.get(state, ("💬", "reviewed"))
     ping = author_id if state in ("approved", "changes_requested") else None
     to = f" — {_mention(author, ping)}" if ping is not None else ""
-    content = f"{emoji} **{reviewer}** {words} ([review](<{url}>)){to}"
+    content = f"{emoji} **{reviewer}** {words}{_link('review', url)}{to}"
     text = clip_markdown(body_text(body), DESCRIPTION_MAX, url)
-    embeds = (EmbedSpec(description=text, url=url),) if text else ()
+    embeds = (EmbedSpec(description=text, url=safe_url(url)),) if text else ()
     return _message(content, *embeds, ping=ping)
 
 
 def review_dismissed(reviewer: str, by: str, url: str) -> OutMessage:
     """Return a dismissed review (never shown as changes requested)."""
-    return _message(f"🚫 Review by **{reviewer}** dismissed by **{by}** ([review](<{url}>))")
+    return _message(f"🚫 Review by **{reviewer}** dismissed by **{by}**{_link('review', url)}")
 
 
 def review_requested(
@@ -204,10 +233,15 @@ def reopened(by: str) -> OutMessage:
 def new_commits(by: str, count: int | None, url: str) -> OutMessage:
     """Return "N new commits" (or "new commits" when the count is unknown)."""
     what = f"{count} new commit{'s' if count != 1 else ''}" if count else "new commits"
-    return _message(f"⬆️ **{by}** pushed {what} ([changes](<{url}/files>))")
+    return _message(f"⬆️ **{by}** pushed {what}{_link('changes', f'{url}/files')}")
 
 
 def failure_alert(function_id: str, run_id: str, error: str) -> OutMessage:
-    """Return a short alert about a failed run."""
-    text = f"⚠️ prbot run failed: `{function_id}` run `{run_id}`: {_clean(error)}"
-    return _message(text)
+    """Return a short alert about a failed run: its error's type only, never its message.
+
+    Error messages can quote the payload (a comment, a URL); the details stay in the run record.
+    """
+    kind = error.partition(":")[0].strip()
+    kind = kind if re.fullmatch(r"[A-Za-z_][\w.]{0,99}", kind) else "error"
+    text = f"⚠️ prbot run failed: `{function_id}` run `{run_id}` ({kind})"
+    return _message(f"{text}; details: `prbot runs show {run_id}`")

@@ -30,6 +30,7 @@ from bot.github.webhooks import (
 )
 from bot.runtime import Runtime, StoreUnavailableError
 from bot.settings import Settings
+from bot.web.bodies import BodyBudgetMiddleware
 from bot.web.dashboard import mount_dashboard
 from bot.web.metrics import CONTENT_TYPE_LATEST, Metrics
 
@@ -276,8 +277,23 @@ def create_app(
     webhooks: bool = True,
 ) -> FastAPI:
     """Build the app: the webhook receiver (unless `webhooks` is False), health, metrics, /ui."""
-    app = FastAPI(title="prbot", summary="GitHub → Discord pull-request threads", version="0.1.0")
+    app = FastAPI(
+        title="prbot",
+        summary="GitHub → Discord pull-request threads",
+        version="0.1.0",
+        # Not served: a public receiver has no reason to describe itself (`app.openapi()` does).
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     metrics = metrics or Metrics()
+    app.add_middleware(
+        BodyBudgetMiddleware,
+        limit_bytes=settings.webhook_bodies_max_mb * 1024 * 1024,
+        max_body_bytes=MAX_BODY_BYTES,
+        retry_after_s=RETRY_AFTER_S,
+        on_refused=lambda: metrics.record_delivery("-", "busy", 0.0),
+    )
     app.state.draining = False
     app.state.metrics = metrics
     app.state.runtime = runtime

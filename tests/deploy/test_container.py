@@ -6,11 +6,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +17,9 @@ import yaml
 
 from bot.settings import Settings
 from tests.deploy import ROOT
+from tests.fakes.discord_server import FakeDiscord
 from tests.loopback import free_port, wait_until_up
-from tests.web import SECRET
+from tests.web import DISCORD_TOKEN, SECRET
 
 PORT = "8000"
 
@@ -74,24 +73,19 @@ def test_the_image_runs_prbot_serve_as_a_user_on_a_slim_python() -> None:
     assert f"http://127.0.0.1:{PORT}/healthz" in " ".join(health)
 
 
-def test_dependencies_are_installed_before_the_code_is_copied() -> None:
+def test_dependencies_are_installed_from_the_lock_before_the_code_is_copied() -> None:
     steps = instructions()
     copies = [i for i, (w, rest) in enumerate(steps) if w == "COPY" and "--from" not in rest]
     first_code = min(i for i in copies if steps[i][1].split()[0] in ("bot", "functions"))
-    deps = [i for i, (w, rest) in enumerate(steps) if w == "RUN" and "requirements.txt" in rest]
-    assert deps and deps[0] < first_code
-    assert steps[copies[0]] == ("COPY", "pyproject.toml ./")
-
-
-def test_the_dependency_layer_installs_exactly_pyprojects_dependencies(tmp_path: Path) -> None:
-    [run] = [rest for w, rest in instructions() if w == "RUN" and "tomllib" in rest]
-    extract = run.split("&&")[0]
-    shutil.copy(ROOT / "pyproject.toml", tmp_path)
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    subprocess.run(["sh", "-c", extract], cwd=tmp_path, env=env, check=True, timeout=30)
-    listed = (tmp_path / "requirements.txt").read_text(encoding="utf-8").split()
-    with (ROOT / "pyproject.toml").open("rb") as f:
-        assert listed == tomllib.load(f)["project"]["dependencies"]
+    assert steps[copies[0]] == ("COPY", "requirements.lock ./")  # the lock alone, first
+    runs = [(i, rest.split()) for i, (w, rest) in enumerate(steps) if w == "RUN" and "pip" in rest]
+    [(locked_at, locked)] = [(i, words) for i, words in runs if "requirements.lock" in words]
+    assert locked_at < first_code
+    assert locked[:2] == ["pip", "install"] and {"--no-deps", "--require-hashes"} <= set(locked)
+    [project] = [words for i, words in runs if i > first_code]
+    assert project[:2] == ["pip", "install"] and "--no-deps" in project and "." in project
+    assert "--no-build-isolation" in project  # built with the locked setuptools, not the newest
+    assert project[-2:] == ["pip", "check"]  # and the lock is complete, or the build fails
 
 
 def test_the_build_context_holds_only_what_the_image_needs() -> None:
@@ -102,7 +96,7 @@ def test_the_build_context_holds_only_what_the_image_needs() -> None:
     ]
     assert lines[0] == "*"  # everything out (.env, .venv, .git, tests, fixtures)...
     allowed = {line[1:].rstrip("/") for line in lines if line.startswith("!")}
-    assert allowed == {"pyproject.toml", "README.md", "bot", "functions"}  # ...but these
+    assert allowed == {"requirements.lock", "pyproject.toml", "README.md", "bot", "functions"}
     sources = [
         rest.split()[0]
         for w, rest in instructions()
@@ -167,10 +161,13 @@ def image_command(port: int) -> list[str]:
     return [str(port) if arg == PORT else arg for arg in command]
 
 
-def start_image_command(port: int, cwd: Path, redis_url: str) -> subprocess.Popen[str]:
-    """Start the image's command as a process on `port`, on the test Redis."""
+def start_image_command(
+    port: int, cwd: Path, redis_url: str, discord: FakeDiscord
+) -> subprocess.Popen[str]:
+    """Start the image's command as a process on `port`, on the test Redis and fake Discord."""
     clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME")}
     env = {**clean, "GITHUB_WEBHOOK_SECRET": SECRET, "REDIS_URL": redis_url}
+    env |= {"DISCORD_TOKEN": DISCORD_TOKEN, "DISCORD_API_BASE": discord.api_base}
     env["REDIS_KEY_PREFIX"] = "test-image"
     command = image_command(port)
     return subprocess.Popen(command, cwd=cwd, env=env, stderr=subprocess.PIPE, text=True)
@@ -188,13 +185,14 @@ async def test_the_image_command_starts_answers_healthz_and_passes_its_healthche
     redis_url: str, tmp_path: Path
 ) -> None:
     port = free_port()
-    process = start_image_command(port, tmp_path, redis_url)
-    try:
-        await wait_until_up(f"http://127.0.0.1:{port}")
-        assert run_healthcheck(port) == 0
-    finally:
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=30)
+    async with FakeDiscord(token=DISCORD_TOKEN) as discord:
+        process = start_image_command(port, tmp_path, redis_url, discord)
+        try:
+            await wait_until_up(f"http://127.0.0.1:{port}")
+            assert run_healthcheck(port) == 0
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, stderr = process.communicate(timeout=30)
     assert process.returncode == 0, stderr
-    assert f"on 0.0.0.0:{port}" in stderr and SECRET not in stderr
+    assert f"on 0.0.0.0:{port}" in stderr and SECRET not in stderr and DISCORD_TOKEN not in stderr
     assert run_healthcheck(port) != 0  # and it tells when nothing answers

@@ -29,6 +29,8 @@ EMBED_TEXT_LIMITS: tuple[tuple[tuple[str, ...], int], ...] = (
     (("author", "name"), 256),
 )
 FIELD_LIMITS = (("name", 256), ("value", 1024))
+EMBED_URL_MAX = 2048
+URL_SCHEMES = ("http", "https")
 PARSE_TYPES = ("roles", "users", "everyone")
 
 _USER_MENTION = re.compile(r"<@!?(\d+)>")
@@ -235,6 +237,8 @@ def _check_embed(errors: FormErrors, embed: object, path: tuple[str | int, ...])
         if text is not None:
             check_length(errors, (*path, *keys), text, 0, limit)
             total += len(str(text))
+    if embed.get("url") is not None:
+        _check_url(errors, embed["url"], (*path, "url"))
     fields = embed.get("fields") or []
     if len(fields) > EMBED_FIELDS_MAX:
         errors.add((*path, "fields"), "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
@@ -243,6 +247,19 @@ def _check_embed(errors: FormErrors, embed: object, path: tuple[str | int, ...])
             check_length(errors, (*path, "fields", index, key), item.get(key), 1, limit)
             total += len(str(item.get(key) or ""))
     return total
+
+
+def _check_url(errors: FormErrors, url: object, path: tuple[str | int, ...]) -> None:
+    """Check an embed URL: a string of at most 2,048 characters, scheme http or https."""
+    check_length(errors, path, url, 0, EMBED_URL_MAX)
+    if not isinstance(url, str) or len(url) > EMBED_URL_MAX:
+        return
+    scheme, found, rest = url.partition("://")
+    if not found or not rest or any(c.isspace() for c in url):
+        errors.add(path, "URL_TYPE_INVALID_URL", "Not a well formed URL.")
+    elif scheme.lower() not in URL_SCHEMES:
+        message = f'Scheme "{scheme}" is not supported. Scheme must be one of {URL_SCHEMES}.'
+        errors.add(path, "URL_TYPE_INVALID_SCHEME", message)
 
 
 def _check_allowed_mentions(

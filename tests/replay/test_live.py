@@ -24,20 +24,34 @@ REDELIVERY = scenarios_dir() / "redelivery"
 
 
 @pytest.fixture
-def live_env(redis_url: str) -> dict[str, str]:
-    """Return the environment of a prbot on the test Redis, under a prefix of its own."""
-    clean = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
-    return clean | {
+def fake_discord() -> Iterator[dict[str, str]]:
+    """Run the fake Discord as a process; yield the ids it seeded (`api_base`, `token`...)."""
+    command = [sys.executable, "-m", "tests.fakes.discord_server", "--port", str(free_port())]
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True) as proc:
+        try:
+            assert proc.stdout is not None
+            seeded: dict[str, str] = json.loads(proc.stdout.readline())
+            yield seeded
+        finally:
+            proc.terminate()
+
+
+@pytest.fixture
+def live_env(redis_url: str, fake_discord: dict[str, str]) -> dict[str, str]:
+    """Return the environment of a prbot on the test Redis and the fake Discord."""
+    return dict(os.environ) | {
         "REDIS_URL": redis_url,
         "REDIS_KEY_PREFIX": f"live-{uuid.uuid4().hex[:8]}",
         "GITHUB_WEBHOOK_SECRET": SECRET,
-        "DISCORD_CHANNEL_ID": "100000000000000001",
+        "DISCORD_TOKEN": fake_discord["token"],
+        "DISCORD_API_BASE": fake_discord["api_base"],
+        "DISCORD_CHANNEL_ID": fake_discord["text_channel_id"],
     }
 
 
 @pytest.fixture
 def server(live_env: dict[str, str]) -> Iterator[str]:
-    """Run `prbot serve` (dry-run Discord) and yield its webhook URL."""
+    """Run `prbot serve` (against the fake Discord) and yield its webhook URL."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot", "--env-file", "/nonexistent", "serve", "--port", str(port)],
@@ -88,6 +102,20 @@ def test_replay_target_signs_and_posts_each_delivery(server: str, live_env: dict
     assert wrong.returncode == 1
     assert wrong.stdout.count("→ 401") == 4
     assert SECRET not in out.stdout + out.stderr + wrong.stdout + wrong.stderr
+
+
+def test_replay_target_signs_with_the_configured_secret(
+    server: str, live_env: dict[str, str]
+) -> None:
+    out = prbot(live_env, "replay", str(REDELIVERY), "--target", server)  # no --secret
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.count("→ 202") == 4
+    unset = live_env | {"GITHUB_WEBHOOK_SECRET": ""}
+    # Neither set: sent unsigned (what `prbot dev` takes), which a signing prbot refuses.
+    refused = prbot(unset, "replay", str(REDELIVERY), "--target", server)
+    assert refused.returncode == 1 and "unsigned" in refused.stderr
+    assert refused.stdout.count("→ 401") == 4
+    assert SECRET not in out.stdout + out.stderr
 
 
 def test_events_list_export_and_replay_from_the_live_store(

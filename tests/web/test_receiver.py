@@ -305,8 +305,10 @@ async def test_readiness_reports_a_store_that_is_down() -> None:
     assert metrics.status_code == 200
 
 
-async def test_openapi_describes_the_webhook(h: Harness) -> None:
-    spec = (await h.client.get("/openapi.json")).json()
+async def test_openapi_describes_the_webhook_but_is_not_served(h: Harness) -> None:
+    for path in ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"):
+        assert (await h.client.get(path)).status_code == 404, path
+    spec = h.app.openapi()
     post = spec["paths"][URL]["post"]
     assert set(post["responses"]) >= {"200", "202", "400", "401", "413", "503"}
     assert {p["name"] for p in post["parameters"]} >= {"X-GitHub-Event", "X-GitHub-Delivery"}

@@ -7,11 +7,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from urllib.parse import urlsplit
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from bot.discord import permissions
 from bot.discord.facts import TIMEOUT_S, DiscordFacts, FetchError
 from bot.discord.rest import DiscordRestAdapter
+from bot.ops.check.durability import (
+    PERSISTENCE_KEYS,
+    eviction_check,
+    persistence_check,
+    unreadable_check,
+)
 from bot.ops.check.verdicts import (
     Report,
     Target,
@@ -27,8 +35,6 @@ from bot.ops.check.verdicts import (
 from bot.runtime import PrbotError, Store
 from bot.settings import Settings
 
-SECRET_NAMES = ("GITHUB_WEBHOOK_SECRET", "DISCORD_TOKEN")
-
 
 async def redis_check(settings: Settings, report: Report) -> None:
     """Ping Redis, or say plainly that the embedded store keeps nothing."""
@@ -42,10 +48,33 @@ async def redis_check(settings: Settings, report: Report) -> None:
         await asyncio.wait_for(store.ping(), TIMEOUT_S)
     except (PrbotError, TimeoutError) as exc:
         report.add("Redis", "fail", f"{where} does not answer: {exc or type(exc).__name__}")
-    else:
-        report.add("Redis", "ok", f"{where} answers")
+        return
     finally:
         await store.close()
+    report.add("Redis", "ok", f"{where} answers")
+    await durability_checks(settings.redis_url, report)
+
+
+async def read_persistence(redis_url: str) -> dict[str, str]:
+    """Return the server's persistence and eviction settings (`CONFIG GET`); only reads."""
+    # A diagnosis of the server, not of prbot's data: one short-lived client outside the store.
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True, socket_timeout=TIMEOUT_S)
+    try:
+        found = await client.config_get(*PERSISTENCE_KEYS)
+    finally:
+        await client.aclose()
+    return {str(k): str(v) for k, v in found.items()}
+
+
+async def durability_checks(redis_url: str, report: Report) -> None:
+    """Say what a Redis crash or restart can lose, from the server's own settings."""
+    try:
+        config = await asyncio.wait_for(read_persistence(redis_url), TIMEOUT_S)
+    except (RedisError, OSError, TimeoutError) as exc:
+        unreadable_check(str(exc) or type(exc).__name__, report)
+        return
+    persistence_check(config, report)
+    eviction_check(config, report)
 
 
 async def _login(settings: Settings, report: Report) -> DiscordRestAdapter | None:
@@ -103,13 +132,6 @@ async def discord_checks(settings: Settings, report: Report) -> str | None:
         return permissions.invite_url(app_id) if wrong and app_id else None
     finally:
         await adapter.close()
-
-
-def secrets_in(values: Mapping[str, str]) -> list[str]:
-    """Return the secret values present (and Redis's password), blanked out of all output."""
-    found = [values[name].strip() for name in SECRET_NAMES if values.get(name, "").strip()]
-    password = urlsplit(values.get("REDIS_URL", "").strip()).password
-    return [*found, password] if password else found
 
 
 async def run_checks(values: Mapping[str, str]) -> tuple[Report, str | None]:

@@ -18,7 +18,7 @@ from bot.discord.permissions import Member
 from bot.prs import render
 from bot.prs.routing import tag_names
 from bot.prs.users import UserMapError, load_users
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, load_settings, settings_errors
 
 Status = Literal["ok", "fail", "warn", "skip"]
 MARKS: dict[Status, str] = {"ok": "✔", "fail": "✘", "warn": "!", "skip": "–"}
@@ -73,19 +73,12 @@ class Report:
         return self.count("fail") > 0
 
 
-def _errors(exc: ValidationError) -> str:
-    # The messages only: pydantic's own text repeats the input, which may be a secret.
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
-    )
-
-
 def parse_settings(values: Mapping[str, str], report: Report) -> Settings | None:
     """Validate the settings (one row); None when they do not parse."""
     try:
         settings = load_settings(values)
     except ValidationError as exc:
-        report.add("settings", "fail", _errors(exc))
+        report.add("settings", "fail", "; ".join(settings_errors(exc)))
         return None
     report.add("settings", "ok", "parse")
     return settings
@@ -103,7 +96,8 @@ def secret_checks(settings: Settings, report: Report) -> None:
     if settings.discord_token is not None:
         report.add("DISCORD_TOKEN", "ok", "set")
     else:
-        report.add("DISCORD_TOKEN", "warn", "missing: dry run, nothing is posted to Discord")
+        why = "missing: `prbot serve` refuses to start (`prbot serve --dry-run` posts nothing)"
+        report.add("DISCORD_TOKEN", "fail", why)
 
 
 def targets(settings: Settings) -> list[Target]:
