@@ -1,4 +1,4 @@
-"""`prbot check`, the part that looks: settings, Redis, the Discord login, channels, permissions.
+"""`prbot check`, the part that looks: settings, Redis, Discord channels and permissions, GitHub.
 
 Only reads: nothing is created, posted or stored.
 """
@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from bot.discord import permissions
 from bot.discord.facts import TIMEOUT_S, DiscordFacts, FetchError
 from bot.discord.rest import DiscordRestAdapter
+from bot.ops.check.github_probe import github_checks
 from bot.ops.check.verdicts import (
     Report,
     Target,
@@ -27,7 +28,12 @@ from bot.ops.check.verdicts import (
 from bot.runtime import PrbotError, Store
 from bot.settings import Settings
 
-SECRET_NAMES = ("GITHUB_WEBHOOK_SECRET", "DISCORD_TOKEN")
+SECRET_NAMES = (
+    "GITHUB_WEBHOOK_SECRET",
+    "DISCORD_TOKEN",
+    "GITHUB_TOKEN",
+    "GITHUB_APP_PRIVATE_KEY",
+)
 
 
 async def redis_check(settings: Settings, report: Report) -> None:
@@ -121,4 +127,6 @@ async def run_checks(values: Mapping[str, str]) -> tuple[Report, str | None]:
     secret_checks(settings, report)
     policy_checks(settings, report)
     await redis_check(settings, report)
-    return report, await discord_checks(settings, report)
+    invite = await discord_checks(settings, report)
+    await github_checks(settings, report)
+    return report, invite
