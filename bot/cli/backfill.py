@@ -47,6 +47,9 @@ def summary_lines(summary: Summary) -> list[str]:
         lines.append(f"{summary.accepted} failed on GitHub's side but prbot has them: skipped")
     if summary.awaiting:
         lines.append(f"{summary.awaiting} already asked for, not attempted again yet: skipped")
+    for item in summary.gave_up:
+        why = f"answered {item.last_status} to all {item.attempts} attempts"
+        lines.append(f"gave up on {item.guid} ({item.name}): the receiver {why}")
     if summary.dry_run:
         lines.append("dry run: nothing redelivered")
         return lines

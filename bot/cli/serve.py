@@ -17,11 +17,13 @@ from functions import build_functions, startup_checks
 
 
 def _secrets(settings: Settings) -> list[str]:
-    return [
-        s.get_secret_value()
-        for s in (settings.discord_token, settings.github_webhook_secret)
-        if s is not None
-    ]
+    secrets = (
+        settings.discord_token,
+        settings.github_webhook_secret,
+        settings.github_token,
+        settings.github_app_private_key,
+    )
+    return [s.get_secret_value() for s in secrets if s is not None]
 
 
 def product_functions(settings: Settings, role: Role) -> FunctionSource:

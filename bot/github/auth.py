@@ -9,7 +9,6 @@ before they expire; one process mints at a time (a store lock), the others wait 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -154,8 +153,3 @@ async def cached_installation(
     installation_id = await lookup()
     await store.data.update(INSTALLATIONS, full_name, {"id": str(installation_id)}, ttl_ms=ttl_ms)
     return installation_id
-
-
-async def no_sleep(seconds: float) -> None:
-    """Yield to the loop without waiting (for callers that never wait)."""
-    await asyncio.sleep(0)

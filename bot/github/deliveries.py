@@ -24,6 +24,10 @@ KEPT_S = 3 * 86_400  # how long GitHub keeps deliveries
 ASKED = "backfill-asked"
 ASKED_TTL_MS = 3_600_000  # after an hour without a new attempt, ask again
 MAX_WAIT_S = 60.0  # a rate limit shorter than this is waited out; a longer one ends the run
+# A delivery the receiver refused this many times as malformed is not asked for again (an
+# outage, 5xx or no answer, is always asked for again: it heals).
+MAX_REFUSALS = 3
+REFUSED = frozenset({400, 413, 415, 422})
 
 Progress = Callable[[int, int], None]
 
@@ -64,6 +68,11 @@ def missed(attempts: Iterable[HookDelivery]) -> list[Missed]:
     return sorted(found, key=lambda m: (m.first_ms, m.newest_id))
 
 
+def hopeless(item: Missed) -> bool:
+    """Tell whether the receiver keeps refusing this delivery's body (no use asking again)."""
+    return item.last_status in REFUSED and item.attempts >= MAX_REFUSALS
+
+
 def awaiting(item: Missed, asked_after_id: int | None) -> bool:
     """Tell whether a redelivery we asked for has not been attempted yet."""
     return asked_after_id is not None and item.newest_id <= asked_after_id
@@ -80,6 +89,7 @@ class Summary:
     missed: list[Missed] = field(default_factory=list)  # to redeliver (or listed, dry run)
     accepted: int = 0  # failed on GitHub's side, yet prbot has them
     awaiting: int = 0  # asked for already; GitHub has not tried again yet
+    gave_up: list[Missed] = field(default_factory=list)  # refused as malformed, again
     redelivered: int = 0
     failed: list[str] = field(default_factory=list)  # "guid: why"
     stopped: str | None = None  # why the run ended early
@@ -129,6 +139,8 @@ class Backfill:
                 summary.accepted += 1
             elif awaiting(item, asked.get(item.guid)):
                 summary.awaiting += 1
+            elif hopeless(item):
+                summary.gave_up.append(item)
             else:
                 summary.missed.append(item)
         return summary

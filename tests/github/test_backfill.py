@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -16,7 +19,7 @@ from bot.runtime import Store
 from bot.settings import Settings, load_settings
 from tests.fakes.github_models import Delivery, Hook
 from tests.github.world import Door, door_world
-from tests.web import Running, running
+from tests.web import ROOT, Running, running
 
 HOOK_SECRET = "hook-secret-for-backfill-tests-0123456789"
 ATTEMPTS = "/app/hook/deliveries/{delivery_id}/attempts"
@@ -30,6 +33,7 @@ class Scene:
     prbot: Running
     hook: Hook
     settings: Settings
+    env: dict[str, str]
 
     def payload(self, n: int, action: str = "opened") -> dict[str, object]:
         """Return a small pull_request payload."""
@@ -88,7 +92,7 @@ async def scene(real_store: Store, redis_url: str) -> AsyncIterator[Scene]:
             hook = door.fake.set_app_hook(
                 door.world.app, f"{prbot.base}/webhooks/github", HOOK_SECRET
             )
-            yield Scene(door, prbot, hook, settings)
+            yield Scene(door, prbot, hook, settings, env)
 
 
 async def test_backfill_redelivers_exactly_what_prbot_missed(scene: Scene) -> None:
@@ -176,9 +180,50 @@ async def test_a_redelivery_is_asked_for_once_until_github_attempts_it(
     assert fake.requests.count("POST", ATTEMPTS) == 3
 
 
+async def test_a_delivery_the_receiver_keeps_refusing_is_given_up(scene: Scene) -> None:
+    hooks = scene.door.fake.hooks
+    first = hooks.record(scene.hook, "pull_request", scene.payload(1), status_code=400)
+    for _ in range(2):
+        hooks.record(scene.hook, "pull_request", scene.payload(1), status_code=400, guid=first.guid)
+    out = await scene.ok()
+    assert (
+        f"gave up on {first.guid} (pull_request.opened): the receiver answered 400 to all 3" in out
+    )
+    assert "0 missed by prbot" in out and scene.redelivered() == []
+
+
 async def test_without_a_hook_backfill_says_why(scene: Scene) -> None:
     env = {"GITHUB_TOKEN": scene.door.world.token.value, "GITHUB_API_BASE": "http://x.invalid"}
     code = await backfill_command(load_settings(env), "3d", False, logs=False)
     assert code == 2
     code = await backfill_command(scene.settings, "3 days", False, logs=False)
     assert code == 2
+
+
+async def prbot(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
+    """Run the real `prbot` command; return its exit code, stdout and stderr."""
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, cwd=cwd, env={**keep, **env, "PYTHONPATH": str(ROOT)},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+@pytest.mark.slow
+async def test_the_prbot_backfill_command(scene: Scene, tmp_path: Path) -> None:
+    missed = [scene.failed(1), scene.failed(2)]
+    code, out, err = await prbot("backfill", "--dry-run", env=scene.env, cwd=tmp_path)
+    assert code == 0, err
+    assert "2 missed by prbot" in out and "dry run: nothing redelivered" in out
+    code, out, err = await prbot("backfill", "--since", "1h", env=scene.env, cwd=tmp_path)
+    assert code == 0, err
+    assert out.count("redelivering [") == 2 and "] 2/2" in out  # one line a step in a log
+    await scene.door.fake.settle()
+    assert [await scene.accepted(m.guid) for m in missed] == [True, True]
+    for text in (out, err):
+        assert scene.door.world.private_key[40:80] not in text
+    code, out, err = await prbot("backfill", "--since", "soon", env=scene.env, cwd=tmp_path)
+    assert code == 2 and "--since" in err
