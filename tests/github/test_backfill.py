@@ -14,7 +14,8 @@ import pytest
 from aiohttp import web
 
 from bot.cli.backfill import backfill_command
-from bot.github.deliveries import ASKED
+from bot.github.deliveries import ASKED, Backfill
+from bot.github.shapes import HookRef
 from bot.runtime import Store
 from bot.settings import Settings, load_settings
 from tests.fakes.github_models import Delivery, Hook
@@ -190,6 +191,26 @@ async def test_a_delivery_the_receiver_keeps_refusing_is_given_up(scene: Scene) 
         f"gave up on {first.guid} (pull_request.opened): the receiver answered 400 to all 3" in out
     )
     assert "0 missed by prbot" in out and scene.redelivered() == []
+
+
+async def test_rate_limits_are_waited_out_or_end_the_run(scene: Scene) -> None:
+    door, fake = scene.door, scene.door.fake
+    missed = [scene.failed(1), scene.failed(2), scene.failed(3)]
+    fake.faults.fail_next("POST", ATTEMPTS, "secondary", retry_after_s=7)
+    async with door.open(scene.env) as gh:
+        backfill = Backfill(gh.hooks, HookRef.app(), door.store, door.clock, door.sleep)
+        summary = await backfill.run()
+        assert (summary.redelivered, summary.stopped) == (3, None)
+        assert door.sleep.waits == [7]  # waited as GitHub asked, then went on
+        await fake.settle()
+        fake.faults.fail_next("POST", ATTEMPTS, "secondary", retry_after_s=600)
+        scene.failed(4)
+        scene.failed(5)
+        summary = await backfill.run()
+    assert summary.redelivered == 0 and summary.stopped is not None
+    assert "rate limited by GitHub for 600 s" in summary.stopped
+    assert door.sleep.waits == [7]  # ten minutes is for the next run, not a wait here
+    assert [await scene.accepted(m.guid) for m in missed] == [True, True, True]
 
 
 async def test_without_a_hook_backfill_says_why(scene: Scene) -> None:
