@@ -18,6 +18,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 PLACEHOLDER = re.compile(
@@ -53,17 +54,58 @@ def _blank_is_none(value: object) -> object:
     return None if isinstance(value, str) and not value.strip() else value
 
 
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> float:
+    """Return the seconds in `90s`, `30m`, `2h` or `3d`."""
+    found = _DURATION.fullmatch(text.strip().lower())
+    if found is None:
+        raise ValueError(f"expected a duration like 90s, 30m, 2h or 3d, got {text.strip()!r}")
+    return float(found.group(1)) * _UNIT_S[found.group(2)]
+
+
+def _duration_or_off(value: object) -> object:
+    """Accept a duration text; empty, `0` or `off` turn the feature off (None)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip().lower()
+    if text in ("", "0", "off"):
+        return None
+    seconds = parse_duration(text)
+    return seconds if seconds > 0 else None
+
+
+def _check_pem(pem: str) -> None:
+    """Raise ValueError unless `pem` is an RSA private key (what GitHub gives an App)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        key = load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError):
+        raise ValueError("is not a PEM private key (paste the whole .pem file)") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("is not an RSA private key (GitHub Apps sign with RS256)")
+
+
 CsvList = Annotated[list[str], BeforeValidator(_split)]
 Pairs = Annotated[dict[str, str], BeforeValidator(_pairs)]
 OptionalInt = Annotated[int | None, BeforeValidator(_blank_is_none)]
 OptionalStr = Annotated[str | None, BeforeValidator(_blank_is_none)]
 OptionalSecret = Annotated[SecretStr | None, BeforeValidator(_blank_is_none)]
+OptionalDuration = Annotated[float | None, BeforeValidator(_duration_or_off)]
+_HOOK = r"^\s*(repos/[\w.-]+/[\w.-]+|orgs/[\w.-]+)/hooks/\d+\s*$"
 
 
 class Settings(BaseModel):
     """Every setting of prbot; field aliases are the environment variable names."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+    # Never echo an input in a validation error: it may be a secret (a token, a private key).
+    model_config = ConfigDict(
+        extra="ignore", populate_by_name=True, frozen=True, hide_input_in_errors=True
+    )
 
     # Secrets: no defaults, placeholders rejected.
     github_webhook_secret: OptionalSecret = Field(None, alias="GITHUB_WEBHOOK_SECRET")
@@ -110,7 +152,19 @@ class Settings(BaseModel):
     github_discord_users_file: OptionalStr = Field(None, alias="GITHUB_DISCORD_USERS_FILE")
     forum_tags: Pairs = Field(default_factory=dict, alias="FORUM_TAGS")
 
-    @field_validator("github_webhook_secret", "discord_token", "dashboard_token")
+    # GitHub API access: a token, or a GitHub App (its installation comes with each delivery).
+    github_token: OptionalSecret = Field(None, alias="GITHUB_TOKEN")
+    github_app_id: OptionalInt = Field(None, alias="GITHUB_APP_ID", gt=0)
+    github_app_private_key: OptionalSecret = Field(None, alias="GITHUB_APP_PRIVATE_KEY")
+    github_app_private_key_file: OptionalStr = Field(None, alias="GITHUB_APP_PRIVATE_KEY_FILE")
+    github_api_base: str = Field(
+        "https://api.github.com", alias="GITHUB_API_BASE", pattern=r"^https?://\S+$"
+    )
+    # The webhook whose deliveries `prbot backfill` redelivers when prbot uses a token.
+    github_hook: OptionalStr = Field(None, alias="GITHUB_HOOK", pattern=_HOOK)
+    backfill_interval_s: OptionalDuration = Field(300.0, alias="BACKFILL_INTERVAL")
+
+    @field_validator("github_webhook_secret", "discord_token", "dashboard_token", "github_token")
     @classmethod
     def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and PLACEHOLDER.match(value.get_secret_value().strip()):
@@ -136,6 +190,41 @@ class Settings(BaseModel):
             raise ValueError("must be redis://, rediss:// or unix:// followed by where it is")
         return value
 
+    @field_validator("github_app_private_key")
+    @classmethod
+    def _app_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            _check_pem(_pem_text(value.get_secret_value()))
+        return value
+
+    @model_validator(mode="after")
+    def _app_complete(self) -> Settings:
+        if self.github_app_private_key is not None and self.github_app_private_key_file:
+            raise ValueError("set GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_FILE, not both")
+        has_key = self.github_app_private_key is not None or bool(self.github_app_private_key_file)
+        # One without the other is a half-configured App: say so rather than ignore it.
+        if has_key and self.github_app_id is None:
+            raise ValueError("GITHUB_APP_PRIVATE_KEY needs GITHUB_APP_ID")
+        if self.github_app_id is not None and not has_key:
+            raise ValueError("GITHUB_APP_ID needs GITHUB_APP_PRIVATE_KEY or _FILE")
+        if self.github_app_private_key_file:
+            _check_pem(self.app_private_key() or "")
+        return self
+
+    def app_private_key(self) -> str | None:
+        """Return the App's private key PEM, from the setting or the file it names."""
+        if self.github_app_private_key is not None:
+            return _pem_text(self.github_app_private_key.get_secret_value())
+        if not self.github_app_private_key_file:
+            return None
+        path = Path(self.github_app_private_key_file)
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(
+                f"GITHUB_APP_PRIVATE_KEY_FILE: cannot read {path}: {exc.strerror}"
+            ) from None
+
     @field_validator("thread_auto_archive_minutes")
     @classmethod
     def _archive_minutes(cls, value: int) -> int:
@@ -152,9 +241,20 @@ class Settings(BaseModel):
         return value
 
     @property
+    def github_app(self) -> bool:
+        """True when a GitHub App is configured (it is used even if GITHUB_TOKEN is set too)."""
+        return self.github_app_id is not None
+
+    @property
     def embedded(self) -> bool:
         """True when no Redis is configured and the in-process store is used."""
         return self.redis_url is None
+
+
+def _pem_text(value: str) -> str:
+    """Accept a PEM pasted on one line with literal `\\n` (environment files, compose)."""
+    text = value.strip()
+    return text.replace("\\n", "\n") if "\n" not in text else text
 
 
 def read_environment(

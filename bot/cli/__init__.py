@@ -1,4 +1,4 @@
-"""The `prbot` command line: serve, dev, replay, runs, events, check."""
+"""The `prbot` command line: serve, dev, replay, runs, events, check, backfill."""
 
 from __future__ import annotations
 
@@ -72,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("--limit", type=int, default=20, help="how many runs (default 20)")
 
     sub.add_parser("check", help="validate settings, Redis, the Discord login and permissions")
+
+    backfill = sub.add_parser("backfill", help="redeliver the webhooks prbot missed (GitHub API)")
+    backfill.add_argument(
+        "--since", default="3d", help="how far back: 2h, 3d... (default 3d, what GitHub keeps)"
+    )
+    backfill.add_argument("--dry-run", action="store_true", help="list them, redeliver nothing")
     return parser
 
 
@@ -119,6 +125,10 @@ def _run(args: argparse.Namespace, environ: dict[str, str]) -> int:
         return asyncio.run(_replay(settings, environ, args))
     if args.command == "events":
         return asyncio.run(_events(settings, args))
+    if args.command == "backfill":
+        from bot.cli.backfill import backfill_command
+
+        return asyncio.run(backfill_command(settings, args.since, args.dry_run))
     if args.command == "runs":
         from bot.cli.runs import runs_command
 

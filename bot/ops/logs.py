@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.settings import secret_names
@@ -34,6 +35,15 @@ def secrets_in(values: Mapping[str, str]) -> list[str]:
             found.append(value)
             lines = [line.strip() for line in value.splitlines()] if "\n" in value else []
             found += [line for line in lines if len(line) >= SECRET_LINE_MIN]
+    key_file = values.get("GITHUB_APP_PRIVATE_KEY_FILE", "").strip()
+    if key_file:  # the App's key read from its file is as secret as the setting
+        try:
+            text = Path(key_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = ""
+        found += [
+            line.strip() for line in text.splitlines() if len(line.strip()) >= SECRET_LINE_MIN
+        ]
     try:
         password = urlsplit(values.get("REDIS_URL", "").strip()).password
     except ValueError:  # not a URL: the settings will say so, by name

@@ -12,6 +12,7 @@ from typing import Literal
 import uvicorn
 from fastapi import FastAPI
 
+from bot.ops.backfill import BackfillLoop, periodic_backfill
 from bot.runtime import (
     Function,
     Limits,
@@ -114,6 +115,7 @@ class Service:
         *,
         metrics: Metrics | None = None,
         worker_ready: Callable[[], bool] | None = None,
+        backfill: BackfillLoop | None = None,
     ) -> None:
         self.settings = settings
         self.role = role
@@ -132,6 +134,8 @@ class Service:
             worker_ready=ready if self.worker else None,
             webhooks=role != "worker",
         )
+        self.backfill = backfill
+        self._backfill_task: asyncio.Task[None] | None = None
 
     async def run(self, host: str, port: int, stop: asyncio.Event) -> int:
         """Serve until `stop` is set, then shut down in order; return the exit code."""
@@ -142,6 +146,8 @@ class Service:
         if self.worker is not None:
             await self.worker.start()
             self.worker_started = True
+        if self.backfill is not None:
+            self._backfill_task = asyncio.create_task(self.backfill.run_forever(), name="backfill")
         log.info("prbot serving role=%s on %s:%d", self.role, host, port)
         stopped = asyncio.create_task(stop.wait(), name="stop")
         await asyncio.wait({http, stopped}, return_when=asyncio.FIRST_COMPLETED)
@@ -164,6 +170,9 @@ class Service:
     async def shutdown(self, server: uvicorn.Server, http: asyncio.Task[bool]) -> None:
         """Drain webhooks (503), stop the worker within the timeout, then stop HTTP."""
         set_draining(self.app)
+        if self._backfill_task is not None:
+            self._backfill_task.cancel()
+            await asyncio.gather(self._backfill_task, return_exceptions=True)
         if self.worker is not None and self.worker_started:
             timeout_s = self.settings.shutdown_timeout_s
             log.info(
@@ -230,7 +239,16 @@ async def serve(
                 built = await _enter_functions(stack, functions, store)
                 if built is None:
                     return EXIT_FAILED
-                service = Service(settings, role, store, built, worker_ready=worker_ready)
+                backfill = (
+                    await stack.enter_async_context(
+                        periodic_backfill(settings, store, default_metrics())
+                    )
+                    if role != "web"
+                    else None
+                )
+                service = Service(
+                    settings, role, store, built, worker_ready=worker_ready, backfill=backfill
+                )
                 return await service.run(host, port, stop)
     finally:
         await store.close()

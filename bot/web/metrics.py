@@ -1,4 +1,4 @@
-"""Prometheus metrics: deliveries, runs, steps, retries, Discord calls and queue depth."""
+"""Prometheus metrics: deliveries, runs, steps, retries, Discord calls, queue depth, backfill."""
 
 from __future__ import annotations
 
@@ -63,6 +63,34 @@ class Metrics:
         self.queue_depth = Gauge(
             "prbot_queue_depth", "Concurrency keys with work waiting or running.", registry=r
         )
+        self._backfill_metrics(r)
+
+    def _backfill_metrics(self, r: CollectorRegistry) -> None:
+        self.backfill_deliveries = Counter(
+            "prbot_backfill_deliveries",
+            "Webhook deliveries the periodic backfill saw, found missed, redelivered or failed to.",
+            ["outcome"],
+            registry=r,
+        )
+        self.backfill_runs = Counter(
+            "prbot_backfill_runs", "Periodic backfill runs by result.", ["result"], registry=r
+        )
+        self.backfill_last_run = Gauge(
+            "prbot_backfill_last_run_timestamp_seconds",
+            "When this process last ran the backfill (Unix time).",
+            registry=r,
+        )
+
+    def record_backfill(self, *, seen: int, missed: int, redelivered: int, failed: int) -> None:
+        """Count what one backfill run saw and did."""
+        counts = {"seen": seen, "missed": missed, "redelivered": redelivered, "failed": failed}
+        for outcome, n in counts.items():
+            self.backfill_deliveries.labels(outcome).inc(n)
+
+    def record_backfill_run(self, result: str, at_s: float) -> None:
+        """Count a backfill run (`ok`, `partial` or `failed`) and when it ran."""
+        self.backfill_runs.labels(result).inc()
+        self.backfill_last_run.set(at_s)
 
     def record_delivery(self, event: str, status: str, duration_s: float) -> None:
         """Count one webhook delivery and how long answering it took."""

@@ -55,6 +55,15 @@ def test_discord_py_outside_its_door_breaks_the_contract(tmp_path: Path) -> None
     assert "bot.prs.render -> discord" in result.stdout
 
 
+def test_githubkit_outside_its_door_breaks_the_contract(tmp_path: Path) -> None:
+    tree = copy_product(tmp_path)
+    render = tree / "bot" / "prs" / "render.py"
+    render.write_text(render.read_text() + "\nimport githubkit  # noqa\n")
+    result = lint_imports(tree)
+    assert result.returncode != 0
+    assert "bot.prs.render -> githubkit" in result.stdout
+
+
 def test_no_import_cycles_counting_deferred_and_type_checking_imports() -> None:
     graph = grimp.build_graph("bot", "functions")  # grimp sees every import statement
     cycles = [

@@ -37,6 +37,7 @@ def commands(taken_port: int) -> dict[str, list[str]]:
         "events": ["events"],  # Redis does not answer: exit 1
         "runs": ["runs"],
         "check": ["check"],
+        "backfill": ["backfill"],  # no GitHub access configured: exit 2
     }
 
 

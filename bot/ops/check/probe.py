@@ -1,4 +1,4 @@
-"""`prbot check`, the part that looks: settings, Redis, the Discord login, channels, permissions.
+"""`prbot check`, the part that looks: settings, Redis, Discord channels and permissions, GitHub.
 
 Only reads: nothing is created, posted or stored.
 """
@@ -20,6 +20,7 @@ from bot.ops.check.durability import (
     persistence_check,
     unreadable_check,
 )
+from bot.ops.check.github_probe import github_checks
 from bot.ops.check.verdicts import (
     Report,
     Target,
@@ -143,4 +144,6 @@ async def run_checks(values: Mapping[str, str]) -> tuple[Report, str | None]:
     secret_checks(settings, report)
     policy_checks(settings, report)
     await redis_check(settings, report)
-    return report, await discord_checks(settings, report)
+    invite = await discord_checks(settings, report)
+    await github_checks(settings, report)
+    return report, invite
