@@ -1,4 +1,4 @@
-"""The `prbot` command line: serve, dev, replay, runs, events, check."""
+"""The `prbot` command line: serve, dev, replay, runs, events, check, commands, users."""
 
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port to listen on")
     serve.add_argument(
         "--role",
-        choices=["all", "web", "worker"],
+        choices=["all", "web", "worker", "gateway"],
         default="all",
-        help="all: receiver + workers (default); web or worker to scale apart",
+        help="all: receiver + workers + gateway (default); web, worker or gateway apart",
     )
 
     dev = sub.add_parser("dev", help="run everything locally: embedded store, dry run, dashboard")
@@ -59,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("--limit", type=int, default=20, help="how many runs (default 20)")
 
     sub.add_parser("check", help="validate settings, Redis, the Discord login and permissions")
+
+    commands = sub.add_parser("commands", help="`commands sync`: register the slash commands")
+    commands.add_argument("action", choices=["sync"], help="register (replace) the commands")
+    commands.add_argument("--guild", type=int, help="in this server only (applies at once)")
+
+    sub.add_parser("users", help="list the GitHub login <-> Discord user links")
     return parser
 
 
@@ -87,6 +93,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_replay(settings, environ, args))
     if args.command == "events":
         return asyncio.run(_events(settings, args))
+    if args.command == "commands":
+        from bot.cli.commands import sync_command
+
+        return asyncio.run(sync_command(settings, args.guild))
+    if args.command == "users":
+        from bot.cli.users import users_command
+
+        return asyncio.run(users_command(settings))
     if args.command == "runs":
         from bot.cli.runs import runs_command
 

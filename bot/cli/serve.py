@@ -29,16 +29,17 @@ def product_functions(settings: Settings, role: Role) -> FunctionSource:
 
     @contextlib.asynccontextmanager
     async def source(store: Store) -> AsyncIterator[list[Function]]:
-        # The web role only matches events to functions; it never talks to Discord.
+        # The web and gateway roles only match events to functions; runs use no Discord there.
+        runs = role in ("all", "worker")
         adapter: DiscordAdapter = (
-            DryRunAdapter(echo=False)
-            if role == "web"
-            else await open_adapter(settings, store=store, recorder=record_discord_call)
+            await open_adapter(settings, store=store, recorder=record_discord_call)
+            if runs
+            else DryRunAdapter(echo=False)
         )
         try:
             deps = Deps.build(settings, store, adapter)
             functions = build_functions(deps)
-            if role != "web":
+            if runs:
                 await startup_checks(deps)
             yield functions
         finally:
