@@ -7,12 +7,11 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable, Iterable, Iterator
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import uvicorn
 from fastapi import FastAPI
 
-from bot.ops.gateway import GatewayRole
 from bot.runtime import (
     Function,
     Limits,
@@ -28,6 +27,9 @@ from bot.web.access import set_bind_host
 from bot.web.app import create_app, set_draining
 from bot.web.interactions import mount_interactions
 from bot.web.metrics import Metrics, MetricsObserver, default_metrics
+
+if TYPE_CHECKING:  # the gateway loads discord.py: only processes that run it import it
+    from bot.ops.gateway import GatewayRole
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +136,11 @@ class Service:
         ready = worker_ready or (lambda: self.worker_started)
         # The gateway only records events; `--role all` skips it when the intent is off.
         required = role == "gateway"
-        self.gateway = GatewayRole(settings, self.runtime, required=required) if gateway else None
+        self.gateway: GatewayRole | None = None
+        if gateway:
+            from bot.ops.gateway import GatewayRole
+
+            self.gateway = GatewayRole(settings, self.runtime, required=required)
         self.app = create_app(
             settings,
             self.runtime,
@@ -200,7 +206,10 @@ async def stop_gateway(
 ) -> None:
     """Close the gateway, letting it record what it already received, within `timeout_s`."""
     if gateway is not None:
+        logging_in = gateway.state == "starting"
         await gateway.close()
+        if logging_in:  # nothing received yet: no need to wait out a login retry's wait
+            task.cancel()
     done, _ = await asyncio.wait({task}, timeout=max(timeout_s, 1.0))
     if not done:
         log.warning("the gateway did not stop in time; cancelling it")
