@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.discord.gateway import DeletedMessage, ReceivedMessage
 from bot.prs.mapping import ThreadStore
-from bot.runtime import Event, PrbotError, Store
+from bot.runtime import Event, Store, StoreUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ class ThreadInbox:
                 await self.send([make(pr)])
                 self.recorded += 1
                 return
-            except PrbotError as exc:  # the store does not answer (StoreUnavailableError)
+            except StoreUnavailableError as exc:
                 if attempt == RECORD_ATTEMPTS:
                     log.error(
                         "LOST Discord message %s in thread %s: not recorded after %d attempts "
