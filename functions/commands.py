@@ -24,6 +24,7 @@ from bot.runtime.planner import parse_record
 
 FUNCTION_ID = "discord-commands"
 FAILED_SHOWN = 5
+ERROR_KIND = re.compile(r"^\w+(?=:|$)")  # the `Type` of a run's `Type: message`
 # https://github.com/shinnn/github-username-regex: 1-39 characters, single inner hyphens.
 LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
 NOT_ADMIN = "Only members who may manage this server can use `/prbot`."
@@ -74,11 +75,12 @@ async def failed_runs(deps: Deps) -> str:
     lines = [f"Latest {len(runs)} failed run(s) (`prbot runs show RUN_ID` for the steps):"]
     for run in runs:
         detail = await get_run(deps.store, run.run_id)
-        error = (detail.state.get("error", "") if detail else "")[:150]
+        # The error's kind only: its message may quote the payload (as failure alerts do).
+        kind = ERROR_KIND.match(detail.state.get("error", "") if detail else "")
+        what = f", {kind.group(0)}" if kind else ""
         ago = age(now_ms - run.created_ms)
-        lines.append(f"• `{run.run_id}` {run.function_id} ({ago} ago, event `{run.event_id}`)")
-        if error:
-            lines.append(f"  ↳ {error}")
+        lines.append(f"• `{run.run_id}` {run.function_id} ({ago} ago{what}, "
+                     f"event `{run.event_id}`)")  # fmt: skip
     return "\n".join(lines)
 
 

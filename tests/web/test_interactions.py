@@ -178,3 +178,18 @@ async def test_an_answer_after_the_tokens_15_minutes_fails_the_run_visibly(
         failed = await prbot.store.reads.run_page(0, 10, failed=True)
     assert asked.edits == []
     assert failed == [run_id_for(f"discord-interaction-{asked.id}", "discord-commands")]
+
+
+async def test_failed_runs_are_listed_with_the_kind_of_error_only(
+    serve_prbot: PrbotFactory,
+) -> None:
+    async with serve_prbot() as prbot:
+        late = await prbot.command("pr", "status")
+        prbot.world.fake.advance(15 * 60 + 1)
+        await prbot.settle()  # its answer came too late: a failed run
+        failed = await prbot.command("prbot", "failed", member=prbot.admin)
+        await prbot.settle()
+    run_id = run_id_for(f"discord-interaction-{late.id}", "discord-commands")
+    assert failed.content is not None and f"`{run_id}` discord-commands" in failed.content
+    assert ", DiscordApiError, event" in failed.content
+    assert "Unknown Webhook" not in failed.content  # the message itself stays in prbot runs
