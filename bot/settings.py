@@ -118,10 +118,20 @@ class Settings(BaseModel):
     repo_channels: Pairs = Field(default_factory=dict, alias="REPO_CHANNELS")
     discord_alert_channel_id: OptionalInt = Field(None, alias="DISCORD_ALERT_CHANNEL_ID")
     discord_api_base: str = Field("https://discord.com/api/v10", alias="DISCORD_API_BASE")
+    # The gateway prbot connects to (`serve --role gateway`); unset: Discord's own.
+    discord_gateway_url: OptionalStr = Field(None, alias="DISCORD_GATEWAY_URL")
     # Discord allows 50 requests/s per bot in all; stay under it across every process.
     discord_global_rate: float = Field(40.0, alias="DISCORD_GLOBAL_RATE", gt=0, le=50)
     redis_url: OptionalStr = Field(None, alias="REDIS_URL")
     redis_key_prefix: str = Field("prbot", alias="REDIS_KEY_PREFIX", pattern=r"^[A-Za-z0-9_.:-]+$")
+
+    # The Discord application: slash commands over HTTP (POST /discord/interactions).
+    discord_application_id: OptionalInt = Field(None, alias="DISCORD_APPLICATION_ID")
+    discord_public_key: OptionalStr = Field(None, alias="DISCORD_PUBLIC_KEY")
+
+    # The GitHub App's client id, with which people prove their GitHub login (device flow) for
+    # `/pr link`; github.com's web base derives from GITHUB_API_BASE.
+    github_app_client_id: OptionalStr = Field(None, alias="GITHUB_APP_CLIENT_ID")
 
     # Runtime.
     worker_concurrency: int = Field(32, alias="WORKER_CONCURRENCY", ge=1, le=1024)
@@ -231,6 +241,14 @@ class Settings(BaseModel):
         if value not in (60, 1440, 4320, 10080):
             raise ValueError("must be 60, 1440, 4320 or 10080 (what Discord accepts)")
         return value
+
+    @field_validator("discord_public_key")
+    @classmethod
+    def _public_key(cls, value: str | None) -> str | None:
+        # https://discord.com/developers/docs/interactions/overview#setting-up-an-endpoint
+        if value is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", value.strip()):
+            raise ValueError("must be the application's public key: 64 hex characters")
+        return value.strip().lower() if value is not None else None
 
     @field_validator("repo_channels")
     @classmethod

@@ -8,7 +8,7 @@ from bot.prs import render
 from bot.prs.deps import Deps
 from bot.prs.threads import Threads
 from bot.runtime import Function, RetriableError, RetryAfterError
-from functions import comments, failures, rename, reviews, thread_lifecycle
+from functions import commands, comments, failures, linking, rename, reviews, thread_lifecycle
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,8 @@ def build_functions(deps: Deps) -> list[Function]:
         *comments.build(deps, threads),
         reviews.build(deps, threads),
         failures.build(deps),
+        commands.build(deps),
+        linking.build(deps),
     ]
 
 

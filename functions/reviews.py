@@ -49,8 +49,9 @@ def build(deps: Deps, threads: Threads) -> Function:
             )
             return "dismissed"
         author = subject.author.login
+        author_id = await ctx.step.run("discord-user", deps.user_map.discord_id, author)
         message = render.review(
-            state, review.user.login, review.body, review.html_url, author, deps.discord_id(author)
+            state, review.user.login, review.body, review.html_url, author, author_id
         )
         await post_step(ctx, threads, "message", subject, message)
         if state in VERDICTS:

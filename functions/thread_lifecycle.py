@@ -107,7 +107,7 @@ async def review_requested(r: PrRun) -> str:
         return "no thread"
     reviewer = r.event.requested_reviewer.login if r.event.requested_reviewer else None
     team = r.event.requested_team.name if r.event.requested_team else None
-    user_id = r.deps.discord_id(reviewer)
+    user_id = await r.ctx.step.run("discord-user", r.deps.user_map.discord_id, reviewer)
     await r.say("message", render.review_requested(r.sender, reviewer, team, user_id))
     return "review requested"
 

@@ -1,4 +1,4 @@
-"""The `prbot` command line: serve, dev, replay, runs, events, check, backfill."""
+"""The `prbot` command line: serve, dev, replay, runs, events, check, backfill, commands, users."""
 
 from __future__ import annotations
 
@@ -29,9 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port to listen on")
     serve.add_argument(
         "--role",
-        choices=["all", "web", "worker"],
+        choices=["all", "web", "worker", "gateway"],
         default="all",
-        help="all: receiver + workers (default); web or worker to scale apart",
+        help="all: receiver + workers + gateway (default); web, worker or gateway apart",
     )
     serve.add_argument(
         "--dry-run",
@@ -78,6 +78,11 @@ def _parser() -> argparse.ArgumentParser:
         "--since", default="3d", help="how far back: 2h, 3d... (default 3d, what GitHub keeps)"
     )
     backfill.add_argument("--dry-run", action="store_true", help="list them, redeliver nothing")
+    commands = sub.add_parser("commands", help="`commands sync`: register the slash commands")
+    commands.add_argument("action", choices=["sync"], help="register (replace) the commands")
+    commands.add_argument("--guild", type=int, help="in this server only (applies at once)")
+
+    sub.add_parser("users", help="list the GitHub login <-> Discord user links")
     return parser
 
 
@@ -111,30 +116,45 @@ def _run(args: argparse.Namespace, environ: dict[str, str]) -> int:
     except ValidationError as exc:  # names and reasons only, never the values
         print(f"prbot: {explain(exc)}", file=sys.stderr)
         return EXIT_CONFIG
+    if args.command in ("backfill", "commands", "users"):
+        return asyncio.run(_setup_command(settings, args))
+    return asyncio.run(_command(settings, environ, args))
+
+
+async def _command(settings: Settings, environ: dict[str, str], args: argparse.Namespace) -> int:
+    # Each command's module is imported when it runs: start-up stays fast for the others.
     if args.command == "serve":
         from bot.cli.serve import serve_command
 
-        return asyncio.run(
-            serve_command(settings, args.host, args.port, args.role, dry_run=args.dry_run)
-        )
+        return await serve_command(settings, args.host, args.port, args.role, dry_run=args.dry_run)
     if args.command == "dev":
         from bot.cli.dev import dev_command
 
-        return asyncio.run(dev_command(settings, args.host, args.port))
+        return await dev_command(settings, args.host, args.port)
     if args.command == "replay":
-        return asyncio.run(_replay(settings, environ, args))
+        return await _replay(settings, environ, args)
     if args.command == "events":
-        return asyncio.run(_events(settings, args))
-    if args.command == "backfill":
-        from bot.cli.backfill import backfill_command
-
-        return asyncio.run(backfill_command(settings, args.since, args.dry_run))
+        return await _events(settings, args)
     if args.command == "runs":
         from bot.cli.runs import runs_command
 
-        return asyncio.run(runs_command(settings, args.action, args.run_id, args.failed,
-                                        args.function_id, args.limit))  # fmt: skip
+        return await runs_command(settings, args.action, args.run_id, args.failed,
+                                  args.function_id, args.limit)  # fmt: skip
     return EXIT_CONFIG
+
+
+async def _setup_command(settings: Settings, args: argparse.Namespace) -> int:
+    if args.command == "backfill":
+        from bot.cli.backfill import backfill_command
+
+        return await backfill_command(settings, args.since, args.dry_run)
+    if args.command == "commands":
+        from bot.cli.commands import sync_command
+
+        return await sync_command(settings, args.guild)
+    from bot.cli.users import users_command
+
+    return await users_command(settings)
 
 
 async def _replay(settings: Settings, environ: dict[str, str], args: argparse.Namespace) -> int:

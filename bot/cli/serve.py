@@ -35,7 +35,7 @@ def dry_run_problem(settings: Settings, role: Role, dry_run: bool) -> str | None
 
 
 async def _adapter(settings: Settings, role: Role, dry_run: bool, store: Store) -> DiscordAdapter:
-    if role == "web":  # the web role only matches events to functions; it never talks to Discord
+    if role in ("web", "gateway"):  # they only match events to functions: no Discord calls
         return DryRunAdapter(echo=False)
     if dry_run:
         return DryRunAdapter()  # the transcript on stdout
@@ -47,11 +47,13 @@ def product_functions(settings: Settings, role: Role, dry_run: bool = False) -> 
 
     @contextlib.asynccontextmanager
     async def source(store: Store) -> AsyncIterator[list[Function]]:
+        # The web and gateway roles only match events to functions; runs use no Discord there.
+        runs = role in ("all", "worker")
         adapter = await _adapter(settings, role, dry_run, store)
         try:
             deps = Deps.build(settings, store, adapter)
             functions = build_functions(deps)
-            if role != "web":
+            if runs:
                 await startup_checks(deps)
             yield functions
         finally:

@@ -183,5 +183,9 @@ class DryRunAdapter:
         found = [t for t in self._threads.values() if t.parent_id == channel_id and t.archived]
         return found[::-1]
 
+    async def respond(self, application_id: int, token: str, message: OutMessage) -> None:
+        """Record the answer to an interaction (never its token)."""
+        self._emit(f"interaction answer: {message_text(message)}")
+
     async def close(self) -> None:
         """Nothing to release."""

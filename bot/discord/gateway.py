@@ -215,14 +215,31 @@ class Gateway:
         """Queue one callback; they run one at a time, in order."""
         self._deliveries.put_nowait(lambda: callback(item))
 
-    async def run(self) -> None:
-        """Log in, connect and deliver messages until `close`; raise `GatewayError` if refused."""
+    @property
+    def message_content_allowed(self) -> bool:
+        """Tell whether the app's flags say MESSAGE_CONTENT is on (known once logged in).
+
+        https://discord.com/developers/docs/resources/application#application-object-application-flags:
+        GATEWAY_MESSAGE_CONTENT (1 << 18), or GATEWAY_MESSAGE_CONTENT_LIMITED (1 << 19) for an
+        app in fewer than 100 servers; without either, IDENTIFY with the intent closes 4014.
+        """
+        flags = self._client.application_flags
+        return flags.gateway_message_content or flags.gateway_message_content_limited
+
+    async def login(self) -> None:
+        """Log in over REST (the bot user, the application and its flags); `close` after."""
         use_discord_http(self._api_base, self.sleep)
         use_discord_gateway(self._gateway_url)
-        worker = asyncio.create_task(self._deliver())
-        try:
+        if self._client.user is None:
             with _translate():
                 await self._client.login(self._token)
+
+    async def run(self) -> None:
+        """Log in, connect and deliver messages until `close`; raise `GatewayError` if refused."""
+        worker = asyncio.create_task(self._deliver())
+        try:
+            await self.login()
+            with _translate():
                 await self._client.connect(reconnect=True)
             await self._deliveries.join()  # closed on purpose: hand on what already arrived
         finally:

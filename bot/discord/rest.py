@@ -116,6 +116,23 @@ class DiscordRestAdapter:
             raise
         return adapter
 
+    async def respond(self, application_id: int, token: str, message: OutMessage) -> None:
+        """Edit an interaction's deferred answer (`PATCH …/messages/@original`).
+
+        The interaction token authorises it for 15 minutes; the same edit twice changes
+        nothing, so a retried step may repeat it.
+        """
+        route = "PATCH /webhooks/{id}/{token}/messages/@original"
+        path = "/webhooks/{webhook_id}/{webhook_token}/messages/@original"
+        target = discord.http.Route("PATCH", path, webhook_id=application_id, webhook_token=token)
+        payload = {
+            "content": message.content,
+            "embeds": [_embed(e).to_dict() for e in message.embeds],
+            "allowed_mentions": allowed_mentions(message.mention_users).to_dict(),
+        }
+        async with self._call(route):
+            await self.client.http.request(target, json=payload)
+
     async def close(self) -> None:
         """Close discord.py's HTTP session."""
         await self.client.close()

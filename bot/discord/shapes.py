@@ -168,6 +168,10 @@ class DiscordAdapter(Protocol):
         """Return public archived threads of the channel, newest first, up to `max_pages`."""
         ...
 
+    async def respond(self, application_id: int, token: str, message: OutMessage) -> None:
+        """Edit the deferred answer of an interaction (its token lives 15 minutes)."""
+        ...
+
     async def close(self) -> None:
         """Release connections."""
         ...

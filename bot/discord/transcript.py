@@ -149,6 +149,10 @@ class RecordingAdapter:
         """Return the archived threads of a channel."""
         return await self.inner.archived_threads(channel_id, max_pages)
 
+    async def respond(self, application_id: int, token: str, message: OutMessage) -> None:
+        """Answer an interaction; nothing of a thread to record."""
+        await self.inner.respond(application_id, token, message)
+
     async def close(self) -> None:
         """Close the inner adapter."""
         await self.inner.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -51,8 +52,13 @@ def secrets_in(values: Mapping[str, str]) -> list[str]:
     return [*found, password] if password else found
 
 
+# Interaction tokens ride in webhook URLs (`/webhooks/{application id}/{token}/…`), which
+# discord.py logs at DEBUG: each answers for 15 minutes, so none is ever written out.
+WEBHOOK_TOKEN = re.compile(r"(/webhooks/\d+/)[^/\s?\"']+")
+
+
 class RedactSecrets(logging.Filter):
-    """Replace every known secret value in a record's final message with `***`."""
+    """Replace every known secret value (and webhook tokens) in a record's message with `***`."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
@@ -60,8 +66,6 @@ class RedactSecrets(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Render the message once, redact it, and keep the record."""
-        if not self._secrets:
-            return True
         record.msg, record.args = self._redact(record.getMessage()), None
         if record.exc_info and record.exc_info[1] is not None:
             text = logging.Formatter().formatException(record.exc_info)
@@ -75,7 +79,7 @@ class RedactSecrets(logging.Filter):
     def _redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "***")
-        return text
+        return WEBHOOK_TOKEN.sub(r"\1***", text)
 
 
 class JsonFormatter(logging.Formatter):

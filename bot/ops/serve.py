@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable, Iterable, Iterator
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import uvicorn
 from fastapi import FastAPI
@@ -26,11 +26,15 @@ from bot.runtime.store import DAY_MS
 from bot.settings import Settings
 from bot.web.access import set_bind_host
 from bot.web.app import create_app, set_draining
+from bot.web.interactions import mount_interactions
 from bot.web.metrics import Metrics, MetricsObserver, default_metrics
+
+if TYPE_CHECKING:  # the gateway loads discord.py: only processes that run it import it
+    from bot.ops.gateway import GatewayRole
 
 log = logging.getLogger(__name__)
 
-Role = Literal["all", "web", "worker"]
+Role = Literal["all", "web", "worker", "gateway"]
 # The functions, or a context that builds them from the store (and logs in to Discord) and
 # closes what it opened when the service stops.
 FunctionSource = (
@@ -50,7 +54,9 @@ UNSIGNED_WARNING = (
 
 def startup_problem(settings: Settings, role: Role) -> str | None:
     """Return why `prbot serve` must refuse to start with these settings, or None."""
-    receives = role != "worker"
+    receives = role in ("all", "web")
+    if role == "gateway" and settings.discord_token is None:
+        return "--role gateway needs DISCORD_TOKEN: it connects to Discord's gateway as the bot"
     if receives and settings.github_webhook_secret is None and not settings.allow_unsigned_webhooks:
         return (
             "GITHUB_WEBHOOK_SECRET is not set: refusing to accept unsigned webhooks "
@@ -116,6 +122,7 @@ class Service:
         metrics: Metrics | None = None,
         worker_ready: Callable[[], bool] | None = None,
         backfill: BackfillLoop | None = None,
+        gateway: bool = False,
     ) -> None:
         self.settings = settings
         self.role = role
@@ -124,18 +131,30 @@ class Service:
         observer = MetricsObserver(self.metrics)
         options = RuntimeOptions(lease_ms=int(settings.run_visibility_timeout_s * 1000))
         self.runtime = Runtime(self.store, functions, options=options, observer=observer)
-        self.worker = Worker(self.runtime, settings.worker_concurrency) if role != "web" else None
+        runs = role in ("all", "worker")
+        self.worker = Worker(self.runtime, settings.worker_concurrency) if runs else None
         self.worker_started = False
+        self.gateway_task: asyncio.Task[bool] | None = None
         ready = worker_ready or (lambda: self.worker_started)
+        # The gateway only records events; `--role all` skips it when the intent is off.
+        required = role == "gateway"
+        self.gateway: GatewayRole | None = None
+        if gateway:
+            from bot.ops.gateway import GatewayRole
+
+            self.gateway = GatewayRole(settings, self.runtime, required=required)
         self.app = create_app(
             settings,
             self.runtime,
             metrics=self.metrics,
             worker_ready=ready if self.worker else None,
-            webhooks=role != "worker",
+            webhooks=role in ("all", "web"),
+            gateway_ready=self.gateway.is_ready if self.gateway and required else None,
         )
         self.backfill = backfill
         self._backfill_task: asyncio.Task[None] | None = None
+        if role in ("all", "web") and settings.discord_public_key:
+            mount_interactions(self.app, settings.discord_public_key, self.runtime)
 
     async def run(self, host: str, port: int, stop: asyncio.Event) -> int:
         """Serve until `stop` is set, then shut down in order; return the exit code."""
@@ -148,12 +167,17 @@ class Service:
             self.worker_started = True
         if self.backfill is not None:
             self._backfill_task = asyncio.create_task(self.backfill.run_forever(), name="backfill")
+        ended = {http}
+        if self.gateway is not None:
+            self.gateway_task = asyncio.create_task(self.gateway.run(), name="gateway")
+            if self.role == "gateway":  # nothing else to do once it ends
+                ended.add(self.gateway_task)
         log.info("prbot serving role=%s on %s:%d", self.role, host, port)
         stopped = asyncio.create_task(stop.wait(), name="stop")
-        await asyncio.wait({http, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({*ended, stopped}, return_when=asyncio.FIRST_COMPLETED)
         stopped.cancel()
         code = EXIT_OK if stop.is_set() else EXIT_FAILED
-        if code != EXIT_OK:
+        if code != EXIT_OK and http.done():
             log.error("HTTP server on %s:%d could not start or stopped on its own", host, port)
         await self.shutdown(server, http)
         return code
@@ -168,11 +192,13 @@ class Service:
             log.info("%s answers", kind)
 
     async def shutdown(self, server: uvicorn.Server, http: asyncio.Task[bool]) -> None:
-        """Drain webhooks (503), stop the worker within the timeout, then stop HTTP."""
+        """Drain webhooks (503), stop the gateway and the worker within the timeout, then HTTP."""
         set_draining(self.app)
         if self._backfill_task is not None:
             self._backfill_task.cancel()
             await asyncio.gather(self._backfill_task, return_exceptions=True)
+        if self.gateway_task is not None:
+            await stop_gateway(self.gateway, self.gateway_task, self.settings.shutdown_timeout_s)
         if self.worker is not None and self.worker_started:
             timeout_s = self.settings.shutdown_timeout_s
             log.info(
@@ -182,6 +208,21 @@ class Service:
         server.should_exit = True
         await http
         log.info("prbot stopped")
+
+
+async def stop_gateway(
+    gateway: GatewayRole | None, task: asyncio.Task[bool], timeout_s: float
+) -> None:
+    """Close the gateway, letting it record what it already received, within `timeout_s`."""
+    if gateway is not None:
+        logging_in = gateway.state == "starting"
+        await gateway.close()
+        if logging_in:  # nothing received yet: no need to wait out a login retry's wait
+            task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=max(timeout_s, 1.0))
+    if not done:
+        log.warning("the gateway did not stop in time; cancelling it")
+        task.cancel()
 
 
 @contextlib.contextmanager
@@ -229,7 +270,7 @@ async def serve(
     if problem is not None:
         log.error("cannot start: %s", problem)
         return EXIT_CONFIG
-    if role != "worker" and settings.github_webhook_secret is None:
+    if role in ("all", "web") and settings.github_webhook_secret is None:
         log.warning(UNSIGNED_WARNING)
     stop = asyncio.Event()
     store = build_store(settings)
@@ -243,12 +284,16 @@ async def serve(
                     await stack.enter_async_context(
                         periodic_backfill(settings, store, default_metrics())
                     )
-                    if role != "web"
+                    if role in ("all", "worker")
                     else None
                 )
-                service = Service(
-                    settings, role, store, built, worker_ready=worker_ready, backfill=backfill
+                gateway = role == "gateway" or (
+                    role == "all" and settings.discord_token is not None
                 )
+                service = Service(
+                    settings, role, store, built, worker_ready=worker_ready,
+                    backfill=backfill, gateway=gateway,
+                )  # fmt: skip
                 return await service.run(host, port, stop)
     finally:
         await store.close()

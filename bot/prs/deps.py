@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.discord import DiscordAdapter
-from bot.prs.users import load_users
+from bot.prs.users import UserMap, load_users
 from bot.runtime import Store
 from bot.settings import Settings
 
@@ -26,5 +26,10 @@ class Deps:
         return cls(settings, store, discord, load_users(settings))
 
     def discord_id(self, login: str | None) -> int | None:
-        """Return the Discord user id mapped to a GitHub login, if any."""
+        """Return the Discord user id the settings map a GitHub login to, if any."""
         return self.users.get(login.casefold()) if login else None
+
+    @property
+    def user_map(self) -> UserMap:
+        """Return the user map in the store, seeded by the settings."""
+        return UserMap(self.store, self.users)

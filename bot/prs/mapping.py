@@ -1,5 +1,8 @@
 """The PR → thread mapping kept in the store, and the per-PR lock around find-or-create.
 
+Each thread also points back at its PR (`data:thread-pr:<thread id>`), written with the
+mapping: the gateway records only messages in PR threads, and says which PR.
+
 The store also says since when it holds every mapping it made (`data:meta:mappings`, field
 `since`, epoch seconds). Set the first time it is asked for, on an empty store, and gone with
 everything else when Redis is wiped: a PR opened after that instant without a mapping (and
@@ -101,8 +104,17 @@ class ThreadStore:
         return opened.timestamp() < await self.holds_every_mapping_since()
 
     async def update(self, pr: str, **fields: object) -> None:
-        """Write some fields of the record."""
+        """Write some fields of the record (and, with `thread_id`, the thread's way back)."""
         await self.data.update("thread", pr, {k: _encode(v) for k, v in fields.items()})
+        if "thread_id" in fields:
+            await self.data.update("thread-pr", _encode(fields["thread_id"]), {"pr": pr})
+
+    async def pr_of_thread(self, thread_id: int) -> str | None:
+        """Return the key of the PR whose thread this is, if the mapping still says so."""
+        pr = await self.data.field("thread-pr", str(thread_id), "pr")
+        if not pr or await self.data.field("thread", pr, "thread_id") != str(thread_id):
+            return None  # not a PR thread, or the PR has another thread now
+        return pr
 
     async def forget(self, pr: str) -> None:
         """Drop the mapping (the thread is gone)."""

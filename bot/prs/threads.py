@@ -75,10 +75,12 @@ class Threads:
         message_id = await post_once(
             self.discord, self.attempts, record.thread_id, message, nonce, record.last_message
         )
+        # `thread_id` again: it also points the thread back at its PR (mappings made before
+        # that way back existed get it with their next post).
+        fields: dict[str, object] = {"thread_id": record.thread_id, "last_message": message_id}
         if record.archived and not record.locked:  # posting unarchived it
-            await self.records.update(key, archived=False, last_message=message_id)
-        else:
-            await self.records.update(key, last_message=message_id)
+            fields["archived"] = False
+        await self.records.update(key, **fields)
         return message_id
 
     async def set_state(

@@ -237,7 +237,11 @@ def _add_webhook(app: FastAPI, receiver: Receiver) -> None:
 
 
 def _add_operations(
-    app: FastAPI, runtime: Runtime, metrics: Metrics, worker_ready: Callable[[], bool] | None
+    app: FastAPI,
+    runtime: Runtime,
+    metrics: Metrics,
+    worker_ready: Callable[[], bool] | None,
+    gateway_ready: Callable[[], bool] | None = None,
 ) -> None:
     @app.get("/healthz", summary="The process is alive")
     async def healthz() -> dict[str, str]:
@@ -248,6 +252,8 @@ def _add_operations(
         checks = {"store": await _store_check(runtime)}
         if worker_ready is not None:
             checks["worker"] = "ok" if worker_ready() else "not ready"
+        if gateway_ready is not None:
+            checks["gateway"] = "ok" if gateway_ready() else "not connected"
         if is_draining(app):
             checks["draining"] = "shutting down"
         ready = all(v == "ok" for v in checks.values())
@@ -275,6 +281,7 @@ def create_app(
     metrics: Metrics | None = None,
     worker_ready: Callable[[], bool] | None = None,
     webhooks: bool = True,
+    gateway_ready: Callable[[], bool] | None = None,
 ) -> FastAPI:
     """Build the app: the webhook receiver (unless `webhooks` is False), health, metrics, /ui."""
     app = FastAPI(
@@ -299,6 +306,6 @@ def create_app(
     app.state.runtime = runtime
     if webhooks:
         _add_webhook(app, Receiver(settings, runtime, metrics, app))
-    _add_operations(app, runtime, metrics, worker_ready)
+    _add_operations(app, runtime, metrics, worker_ready, gateway_ready)
     mount_dashboard(app, settings, runtime)
     return app

@@ -38,6 +38,8 @@ def commands(taken_port: int) -> dict[str, list[str]]:
         "runs": ["runs"],
         "check": ["check"],
         "backfill": ["backfill"],  # no GitHub access configured: exit 2
+        "commands": ["commands", "sync"],  # Discord does not answer: exit 1
+        "users": ["users"],  # Redis does not answer: exit 1
     }
 
 

@@ -114,7 +114,7 @@ def compose() -> dict[str, Any]:
 
 def test_compose_runs_prbot_beside_a_private_persistent_redis() -> None:
     services = compose()["services"]
-    assert set(services) == {"prbot", "worker", "redis"}
+    assert set(services) == {"prbot", "worker", "gateway", "redis"}
     redis = services["redis"]
     assert "ports" not in redis and "expose" not in redis  # not published to the host
     command = " ".join(redis["command"])
@@ -130,7 +130,7 @@ def seconds(value: str) -> float:
     return float(value[:-1])
 
 
-@pytest.mark.parametrize("name", ["prbot", "worker"])
+@pytest.mark.parametrize("name", ["prbot", "worker", "gateway"])
 def test_compose_prbot_services_read_env_and_reach_redis(name: str) -> None:
     service = compose()["services"][name]
     assert service["env_file"] == ".env"
@@ -151,6 +151,13 @@ def test_compose_shows_a_worker_profile_for_scaling() -> None:
     assert worker["profiles"] == ["scale"] and "ports" not in worker
     assert worker["command"][-2:] == ["--role", "worker"]
     assert worker["image"] == services["prbot"]["image"]
+
+
+def test_compose_has_one_gateway_for_split_deployments() -> None:
+    gateway = compose()["services"]["gateway"]
+    assert gateway["command"][-2:] == ["--role", "gateway"] and "ports" not in gateway
+    assert gateway["profiles"] == ["split"]  # the prbot service (--role all) runs one already
+    assert gateway["deploy"]["replicas"] == 1  # one connection: never scale it
 
 
 def image_command(port: int) -> list[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 from aiohttp import web
 
@@ -45,7 +46,7 @@ def json_response(payload: object, status: int = 200) -> web.Response:
     return web.Response(body=body, status=status, headers={"Content-Type": "application/json"})
 
 
-async def read_json(request: web.Request) -> JSONObject:
+async def read_json(request: web.Request) -> JSONObject | list[Any]:
     """Parse the JSON body (or multipart ``payload_json``) as Discord does; empty is ``{}``."""
     if request.content_type.startswith("multipart/"):
         form = await request.post()
@@ -58,7 +59,7 @@ async def read_json(request: web.Request) -> JSONObject:
         body = json.loads(raw)
     except ValueError:
         raise DiscordError(400, 50109, "The request body contains invalid JSON.") from None
-    if not isinstance(body, dict):
+    if not isinstance(body, dict | list):  # a list: PUT of application commands
         raise DiscordError(400, 50035, "Invalid Form Body")
     return body
 

@@ -26,6 +26,7 @@ class Call:
     params: Mapping[str, str]
     query: Mapping[str, str]
     body: JSONObject
+    raw: object = None  # the JSON body as sent (a list for PUT of commands)
 
     def id(self, name: str) -> int:
         """Return path parameter ``name`` as a snowflake, or raise Discord's 50035."""
@@ -67,11 +68,11 @@ def get_application(state: DiscordState, call: Call) -> Reply:
         "bot_require_code_grant": False,
         "owner": state.bot.to_json(),
         "team": None,
-        "verify_key": "0" * 64,
-        "flags": 0,
+        "verify_key": state.app.verify_key,
+        "flags": state.app.flags,
         "rpc_origins": [],
         "summary": "",
-        "interactions_endpoint_url": None,
+        "interactions_endpoint_url": state.app.interactions_endpoint_url,
         "redirect_uris": [],
         "bot": state.bot.to_json(),
     }
@@ -154,6 +155,28 @@ def get_active_threads(state: DiscordState, call: Call) -> Reply:
     return 200, threads.active_threads(state, call.id("guild_id"))
 
 
+def patch_original(state: DiscordState, call: Call) -> Reply:
+    """PATCH /webhooks/{application_id}/{token}/messages/@original (the token authorises)."""
+    return 200, state.app.edit_original(call.id("application_id"), call.params["token"], call.body)
+
+
+def put_global_commands(state: DiscordState, call: Call) -> Reply:
+    """PUT /applications/{application_id}/commands: replace the global commands."""
+    return 200, state.app.put_commands(call.id("application_id"), None, call.raw)
+
+
+def put_guild_commands(state: DiscordState, call: Call) -> Reply:
+    """PUT /applications/{application_id}/guilds/{guild_id}/commands (apply at once)."""
+    guild_id = call.id("guild_id")
+    state.guild(guild_id)
+    return 200, state.app.put_commands(call.id("application_id"), guild_id, call.raw)
+
+
+def get_guild_commands(state: DiscordState, call: Call) -> Reply:
+    """GET /applications/{application_id}/guilds/{guild_id}/commands."""
+    return 200, state.app.guild_commands.get(call.id("guild_id"), [])
+
+
 ROUTES: tuple[tuple[str, str, Endpoint], ...] = (
     ("GET", "/users/@me", get_me),
     ("GET", "/oauth2/applications/@me", get_application),
@@ -170,4 +193,8 @@ ROUTES: tuple[tuple[str, str, Endpoint], ...] = (
     ("GET", "/guilds/{guild_id}/roles", get_guild_roles),
     ("GET", "/guilds/{guild_id}/members/{user_id}", get_guild_member),
     ("GET", "/guilds/{guild_id}/threads/active", get_active_threads),
+    ("PATCH", "/webhooks/{application_id}/{token}/messages/@original", patch_original),
+    ("PUT", "/applications/{application_id}/commands", put_global_commands),
+    ("PUT", "/applications/{application_id}/guilds/{guild_id}/commands", put_guild_commands),
+    ("GET", "/applications/{application_id}/guilds/{guild_id}/commands", get_guild_commands),
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tests.fakes.discord_app import FakeApplication
 from tests.fakes.discord_clock import FakeClock, Snowflakes, iso
 from tests.fakes.discord_models import (
     BOT_ROLE_PERMISSIONS,
@@ -46,6 +47,7 @@ class DiscordState:
         self.ids = Snowflakes(clock)
         self.bot = User(self.ids.next(), bot_name, bot=True)
         self.application_id = self.ids.next()
+        self.app = FakeApplication(self.application_id, clock, self.ids)
         self.nonce_window_s = nonce_window_s
         self.rename_limit = rename_limit
         self.rename_window_s = rename_window_s

@@ -59,6 +59,7 @@ class Server:
 async def server(redis_url: str) -> AsyncIterator[Server]:
     """Yield a started fake Discord that accepts TOKEN."""
     async with FakeDiscord(token=TOKEN) as fake:
+        fake.state.app.flags = 1 << 19  # GATEWAY_MESSAGE_CONTENT_LIMITED: the switch is on
         guild = fake.add_guild()
         text = fake.add_text_channel(guild.id)
         forum = fake.add_forum_channel(guild.id, tags=FORUM_TAGS)

@@ -115,3 +115,15 @@ async def test_step_and_end_lines_carry_step_duration_and_outcome(
     assert step["outcome"] == "ok" and isinstance(step["ms"], float)
     end = lines[-1]
     assert end["outcome"] == "completed" and isinstance(end["ms"], float)
+
+
+def test_interaction_tokens_in_webhook_urls_are_blanked_out() -> None:
+    url = "https://discord.com/api/v10/webhooks/123/aW50ZXJhY3Rpb24.tok/messages/@original"
+    message = "%s %s has returned %s"
+    record = logging.LogRecord(
+        "discord.http", logging.DEBUG, __file__, 1, message, ("PATCH", url, 200), None
+    )
+    assert RedactSecrets([]).filter(record)
+    assert record.getMessage() == (
+        "PATCH https://discord.com/api/v10/webhooks/123/***/messages/@original has returned 200"
+    )

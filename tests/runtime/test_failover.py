@@ -37,7 +37,7 @@ def worker_process(redis_url: str, prefix: str) -> Iterator[subprocess.Popen[byt
 
 async def counter(store: Store, field: str) -> int:
     """Return one of the flow-test counters."""
-    return int(await store.redis.hget(store.keys.data("flow-test"), field) or 0)
+    return int(float(await store.redis.hget(store.keys.data("flow-test"), field) or 0))
 
 
 async def until(store: Store, field: str, value: int, timeout_s: float = 20) -> None:
@@ -59,12 +59,15 @@ async def test_a_killed_workers_run_resumes_elsewhere_within_5_s(
             procs[proc.pid] = proc
         await until(store, "workers", 2)
         await build(store).send([Event(name="t/slow", id="s1")])
-        await until(store, "slow:started", 1)
+        # The worker bumps `slow:started` before it writes the pid and time: wait for those.
+        await until(store, "slow:1:pid", 1)
         busy = await counter(store, "slow:1:pid")
+        assert busy in procs  # never os.kill(0): that would be this test's own process group
         os.kill(busy, signal.SIGKILL)
         killed_at = time.time()
         procs[busy].wait(timeout=10)
-        await until(store, "slow:started", 2, timeout_s=15)
+        await until(store, "slow:2:pid", 1, timeout_s=15)
+        await until(store, "slow:2:at", 1)
         resumed_at = float(await store.redis.hget(store.keys.data("flow-test"), "slow:2:at") or 0)
         await until(store, "slow:done", 1)
     took_s = resumed_at - killed_at

@@ -12,6 +12,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from bot.discord import permissions
+from bot.discord.application import app_facts
 from bot.discord.facts import TIMEOUT_S, DiscordFacts, FetchError
 from bot.discord.rest import DiscordRestAdapter
 from bot.ops.check.durability import (
@@ -24,6 +25,7 @@ from bot.ops.check.github_probe import github_checks
 from bot.ops.check.verdicts import (
     Report,
     Target,
+    application_checks,
     channel_check,
     parse_settings,
     permission_check,
@@ -122,6 +124,9 @@ async def discord_checks(settings: Settings, report: Report) -> str | None:
     try:
         client = adapter.client
         bot_id = client.user.id if client.user else 0
+        app = app_facts(client)
+        if app is not None:
+            application_checks(settings, app, report)
         facts = DiscordFacts(client)
         first = len(report.checks)
         for target in targets(settings):

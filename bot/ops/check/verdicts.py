@@ -13,7 +13,9 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import ValidationError
 
 from bot.discord import permissions
+from bot.discord.application import AppFacts
 from bot.discord.facts import FORUM_TYPES, ChannelData, GuildData
+from bot.discord.gateway import PORTAL_HINT
 from bot.discord.permissions import Member
 from bot.prs import render
 from bot.prs.routing import tag_names
@@ -221,3 +223,35 @@ def summary(checks: Sequence[Check]) -> str:
         return f"{failed} problem{plural}: fix the ✘ rows and run `prbot check` again"
     note = f" ({warned} warning{'s' if warned > 1 else ''}, marked !)" if warned else ""
     return f"all checks passed{note}"
+
+
+def application_checks(settings: Settings, app: AppFacts, report: Report) -> None:
+    """Check the MESSAGE_CONTENT intent (the gateway) and the interactions key and endpoint."""
+    if app.message_content:
+        report.add("MESSAGE_CONTENT intent", "ok", "enabled: the gateway reads PR-thread replies")
+    else:
+        report.add(
+            "MESSAGE_CONTENT intent", "warn", f"not enabled (application flags); {PORTAL_HINT}"
+        )
+    if settings.discord_application_id not in (None, app.id):
+        why = f"is {settings.discord_application_id}, but the bot's application is {app.id}"
+        report.add("DISCORD_APPLICATION_ID", "fail", why)
+    key = settings.discord_public_key
+    if key is None:
+        report.add(
+            "slash commands", "skip", "DISCORD_PUBLIC_KEY not set: /discord/interactions is off"
+        )
+    elif key != app.verify_key.lower():
+        why = "DISCORD_PUBLIC_KEY is not this application's public key (General Information)"
+        report.add("slash commands", "fail", why)
+    else:
+        url = app.interactions_endpoint_url
+        where = (
+            f"endpoint {url}"
+            if url
+            else (
+                "no Interactions Endpoint URL in the Developer Portal yet: set it to "
+                "https://YOUR-HOST/discord/interactions"
+            )
+        )
+        report.add("slash commands", "ok" if url else "warn", f"public key matches; {where}")
