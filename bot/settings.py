@@ -9,7 +9,17 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from dotenv import dotenv_values
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+
+from bot.runtime import Cron
 
 PLACEHOLDER = re.compile(
     r"^(changeme|change-me|secret|token|xxx+|todo|your[-_ ].*|<.*>|\.\.\.)$", re.I
@@ -43,11 +53,37 @@ def _blank_is_none(value: object) -> object:
     return None if isinstance(value, str) and not value.strip() else value
 
 
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(value: object) -> object:
+    """Accept `90s`, `30m`, `48h`, `2d` (seconds); blank is None."""
+    if not isinstance(value, str) or not value.strip():
+        return _blank_is_none(value)
+    match = _DURATION.match(value.strip().lower())
+    if match is None or float(match[1]) <= 0:
+        raise ValueError(f"expected a duration such as 90s, 30m, 48h or 2d, got {value.strip()!r}")
+    return float(match[1]) * _UNIT_S[match[2]]
+
+
+def parse_cron(value: str) -> Cron:
+    """Return the schedule of `[TZ=Area/City ]m h dom mon dow` (5 fields; UTC by default)."""
+    fields = value.split()
+    tz = "UTC"
+    if fields and fields[0].startswith("TZ="):
+        tz = fields.pop(0)[3:]
+    if len(fields) != 5:
+        raise ValueError(f"expected 5 cron fields after an optional TZ=Area/City, got {value!r}")
+    return Cron(" ".join(fields), tz)
+
+
 CsvList = Annotated[list[str], BeforeValidator(_split)]
 Pairs = Annotated[dict[str, str], BeforeValidator(_pairs)]
 OptionalInt = Annotated[int | None, BeforeValidator(_blank_is_none)]
 OptionalStr = Annotated[str | None, BeforeValidator(_blank_is_none)]
 OptionalSecret = Annotated[SecretStr | None, BeforeValidator(_blank_is_none)]
+OptionalDuration = Annotated[float | None, BeforeValidator(_duration)]
 
 
 class Settings(BaseModel):
@@ -96,6 +132,11 @@ class Settings(BaseModel):
     github_discord_users_file: OptionalStr = Field(None, alias="GITHUB_DISCORD_USERS_FILE")
     forum_tags: Pairs = Field(default_factory=dict, alias="FORUM_TAGS")
 
+    # Features: review reminders (seconds) and the daily digest.
+    review_reminder_after: OptionalDuration = Field(None, alias="REVIEW_REMINDER_AFTER")
+    digest_cron: OptionalStr = Field(None, alias="DIGEST_CRON")
+    digest_channel_id: OptionalInt = Field(None, alias="DIGEST_CHANNEL_ID")
+
     @field_validator("github_webhook_secret", "discord_token", "dashboard_token")
     @classmethod
     def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
@@ -117,6 +158,24 @@ class Settings(BaseModel):
             if not re.fullmatch(r"[\w.-]+/([\w.-]+|\*)", repo) or not channel.isdigit():
                 raise ValueError(f"expected owner/repo=CHANNEL_ID or owner/*=CHANNEL_ID: {repo}")
         return value
+
+    @field_validator("digest_cron")
+    @classmethod
+    def _digest_cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_cron(value)  # raises ValueError, reported as the setting's error
+        return value
+
+    @model_validator(mode="after")
+    def _digest_needs_a_channel(self) -> Settings:
+        if self.digest_cron is not None and self.digest_channel_id is None:
+            raise ValueError("DIGEST_CRON needs DIGEST_CHANNEL_ID: the text channel to post in")
+        return self
+
+    @property
+    def digest_schedule(self) -> Cron | None:
+        """Return the digest's cron schedule, None when the digest is off."""
+        return parse_cron(self.digest_cron) if self.digest_cron else None
 
     @property
     def embedded(self) -> bool:
