@@ -286,17 +286,18 @@ def digest(entries: Sequence[DigestEntry], now_ms: int) -> OutMessage | None:
     head = (
         f"📋 **{count} pull request{'s' if count != 1 else ''} waiting for review**, oldest first"
     )
-    lines, shown = [head], 0
-    for repo in sorted({e.repo for e in entries}):
-        lines.append(f"**{_plain(repo)}**")
-        for e in sorted((e for e in entries if e.repo == repo), key=lambda e: e.since_ms):
-            title = clip(f"#{e.number} {e.title}", 80)
-            who = ", ".join([*e.reviewers, *(f"team {t}" for t in e.teams)])
-            line = f"• [{_plain(title)}](<{e.link}>) · {ago(now_ms - e.since_ms)} · {_plain(who)}"
-            more = f"… and {count - shown} more"
-            if len("\n".join([*lines, line, more])) > CONTENT_MAX:
-                lines.append(more)
-                return OutMessage("\n".join(lines))
-            lines.append(line)
-            shown += 1
+    ordered = sorted(entries, key=lambda e: (e.repo, e.since_ms, e.number))
+    lines, repo = [head], None
+    for shown, e in enumerate(ordered):
+        title = clip(f"#{e.number} {e.title}", 80)
+        who = ", ".join([*e.reviewers, *(f"team {t}" for t in e.teams)])
+        add = [f"**{_plain(e.repo)}**"] if e.repo != repo else []
+        add.append(f"• [{_plain(title)}](<{e.link}>) · {ago(now_ms - e.since_ms)} · {_plain(who)}")
+        # Keep room for the line saying how many are left out, unless this is the last one.
+        rest = [f"… and {count - shown - 1} more"] if shown + 1 < count else []
+        if len("\n".join([*lines, *add, *rest])) > CONTENT_MAX:
+            lines.append(f"… and {count - shown} more")
+            break
+        lines += add
+        repo = e.repo
     return OutMessage("\n".join(lines))
