@@ -1,8 +1,9 @@
 """`python -m benchmarks [--quick] [--skip-soak]`: run every benchmark, print ONE Markdown table.
 
-Ingest, end to end, Discord calls per event, runtime throughput, and the soak (for its verdict
-and the peak RSS of `prbot serve`). Redis is a private redis-server on a free loopback port
-(append-only, fsync every second), started and stopped here; only 127.0.0.1 is contacted.
+Ingest, end to end, Discord calls per event, runtime throughput (also with runs parked in
+waits), kill → resume time, and the soak (for its verdict and the peak RSS of `prbot serve`).
+Redis is a private redis-server on a free loopback port (append-only, fsync every second),
+started and stopped here; only 127.0.0.1 is contacted.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import calls, e2e, ingest, runtime
+from benchmarks import calls, e2e, ingest, recovery, runtime
 from benchmarks.cluster import RedisServer
 from benchmarks.soak import SoakConfig, SoakResult, soak
 from benchmarks.table import Row, markdown
@@ -57,7 +58,9 @@ async def run(quick: bool, skip_soak: bool) -> list[Row]:
             args = ingest.default_args(redis.url)
             args.seconds, args.rounds = (1.5, 1) if quick else (3.0, 3)
             rows += ingest.rows(await ingest.collect(args))
-            rows += runtime.rows(await runtime.collect(1000 if quick else 5000, redis.url, 64))
+            runs, parked = (1000, 2000) if quick else (5000, 10_000)
+            rows += runtime.rows(await runtime.collect(runs, redis.url, 64, parked))
+            rows += recovery.rows(await recovery.measure(redis.url, 3 if quick else 5))
         finally:
             redis.stop()
     rows += e2e.rows(await e2e.collect(50 if quick else 200))

@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from bot.runtime import Cron
+
 PLACEHOLDER = re.compile(
     r"^(changeme|change-me|secret|token|xxx+|todo|your[-_ ].*|<.*>|\.\.\.)$", re.I
 )
@@ -90,12 +92,34 @@ def _check_pem(pem: str) -> None:
         raise ValueError("is not an RSA private key (GitHub Apps sign with RS256)")
 
 
+def _duration(value: object) -> object:
+    """Accept `90s`, `30m`, `48h`, `2d` (seconds); blank is None."""
+    if not isinstance(value, str) or not value.strip():
+        return _blank_is_none(value)
+    seconds = parse_duration(value)
+    if seconds <= 0:
+        raise ValueError(f"expected a duration such as 90s, 30m, 48h or 2d, got {value.strip()!r}")
+    return seconds
+
+
+def parse_cron(value: str) -> Cron:
+    """Return the schedule of `[TZ=Area/City ]m h dom mon dow` (5 fields; UTC by default)."""
+    fields = value.split()
+    tz = "UTC"
+    if fields and fields[0].startswith("TZ="):
+        tz = fields.pop(0)[3:]
+    if len(fields) != 5:
+        raise ValueError(f"expected 5 cron fields after an optional TZ=Area/City, got {value!r}")
+    return Cron(" ".join(fields), tz)
+
+
 CsvList = Annotated[list[str], BeforeValidator(_split)]
 Pairs = Annotated[dict[str, str], BeforeValidator(_pairs)]
 OptionalInt = Annotated[int | None, BeforeValidator(_blank_is_none)]
 OptionalStr = Annotated[str | None, BeforeValidator(_blank_is_none)]
 OptionalSecret = Annotated[SecretStr | None, BeforeValidator(_blank_is_none)]
-OptionalDuration = Annotated[float | None, BeforeValidator(_duration_or_off)]
+OptionalDuration = Annotated[float | None, BeforeValidator(_duration)]
+DurationOrOff = Annotated[float | None, BeforeValidator(_duration_or_off)]
 _HOOK = r"^\s*(repos/[\w.-]+/[\w.-]+|orgs/[\w.-]+)/hooks/\d+\s*$"
 
 
@@ -172,7 +196,12 @@ class Settings(BaseModel):
     )
     # The webhook whose deliveries `prbot backfill` redelivers when prbot uses a token.
     github_hook: OptionalStr = Field(None, alias="GITHUB_HOOK", pattern=_HOOK)
-    backfill_interval_s: OptionalDuration = Field(300.0, alias="BACKFILL_INTERVAL")
+    backfill_interval_s: DurationOrOff = Field(300.0, alias="BACKFILL_INTERVAL")
+
+    # Features: review reminders (seconds) and the daily digest.
+    review_reminder_after: OptionalDuration = Field(None, alias="REVIEW_REMINDER_AFTER")
+    digest_cron: OptionalStr = Field(None, alias="DIGEST_CRON")
+    digest_channel_id: OptionalInt = Field(None, alias="DIGEST_CHANNEL_ID")
 
     @field_validator("github_webhook_secret", "discord_token", "dashboard_token", "github_token")
     @classmethod
@@ -257,6 +286,24 @@ class Settings(BaseModel):
             if not re.fullmatch(r"[\w.-]+/([\w.-]+|\*)", repo) or not channel.isdigit():
                 raise ValueError(f"entry {n}: expected owner/repo=CHANNEL_ID or owner/*=CHANNEL_ID")
         return value
+
+    @field_validator("digest_cron")
+    @classmethod
+    def _digest_cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_cron(value)  # raises ValueError, reported as the setting's error
+        return value
+
+    @model_validator(mode="after")
+    def _digest_needs_a_channel(self) -> Settings:
+        if self.digest_cron is not None and self.digest_channel_id is None:
+            raise ValueError("DIGEST_CRON needs DIGEST_CHANNEL_ID: the text channel to post in")
+        return self
+
+    @property
+    def digest_schedule(self) -> Cron | None:
+        """Return the digest's cron schedule, None when the digest is off."""
+        return parse_cron(self.digest_cron) if self.digest_cron else None
 
     @property
     def github_app(self) -> bool:

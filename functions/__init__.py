@@ -5,10 +5,22 @@ from __future__ import annotations
 import logging
 
 from bot.prs import render
+from bot.prs.awaiting import AwaitingIndex
 from bot.prs.deps import Deps
 from bot.prs.threads import Threads
 from bot.runtime import Function, RetriableError, RetryAfterError
-from functions import commands, comments, failures, linking, rename, reviews, thread_lifecycle
+from functions import (
+    commands,
+    comments,
+    digest,
+    failures,
+    linking,
+    rename,
+    review_index,
+    review_reminders,
+    reviews,
+    thread_lifecycle,
+)
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +37,22 @@ def build_functions(deps: Deps) -> list[Function]:
         failures.build(deps),
         commands.build(deps),
         linking.build(deps),
+        *review_features(deps, threads),
     ]
+
+
+def review_features(deps: Deps, threads: Threads) -> list[Function]:
+    """Return the review index, reminders and digest the settings turn on (none by default)."""
+    settings, index = deps.settings, AwaitingIndex(deps.store)
+    after, schedule = settings.review_reminder_after, settings.digest_schedule
+    out: list[Function] = []
+    if after is not None or schedule is not None:
+        out.append(review_index.build(index))  # before the reminders: a PR's run order
+    if after is not None:
+        out.append(review_reminders.build(deps, threads, index, after))
+    if schedule is not None and settings.digest_channel_id is not None:
+        out.append(digest.build(deps, index, schedule, settings.digest_channel_id))
+    return out
 
 
 async def startup_checks(deps: Deps) -> None:

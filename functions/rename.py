@@ -3,6 +3,10 @@
 Discord allows 2 renames per thread per 10 minutes and answers a third with 429 and
 retry_after ≈ 600 s. A separate function (its own concurrency key `<pr key>:rename`) takes that
 wait, so the PR's comments and lifecycle messages are never held behind it.
+
+Not `debounce`: every run applies the latest title, so a burst of edits already costs one PATCH
+per name actually different, and the first edit lands at once. A debounce would delay every
+rename by its period to save renames only inside bursts, and the 429 wait is needed anyway.
 """
 
 from __future__ import annotations

@@ -115,3 +115,44 @@ def test_a_bad_redis_url_is_refused_without_being_repeated(url: str) -> None:
 def test_redis_urls() -> None:
     for url in ("redis://:pw@redis:6379/0", "rediss://u:p@h/1", "unix:///run/redis.sock"):
         assert load_settings({"REDIS_URL": url}).redis_url == url
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"), [("90s", 90.0), ("30m", 1800.0), ("48h", 172800.0), ("2d", 172800.0)]
+)
+def test_review_reminder_after_is_a_duration(value: str, seconds: float) -> None:
+    assert load_settings({"REVIEW_REMINDER_AFTER": value}).review_reminder_after == seconds
+    assert load_settings({"REVIEW_REMINDER_AFTER": ""}).review_reminder_after is None
+
+
+@pytest.mark.parametrize("value", ["2w", "48", "0h", "-1h", "h"])
+def test_a_bad_reminder_duration_is_refused(value: str) -> None:
+    with pytest.raises(ValidationError, match="REVIEW_REMINDER_AFTER"):
+        load_settings({"REVIEW_REMINDER_AFTER": value})
+
+
+def test_digest_cron_takes_an_optional_time_zone() -> None:
+    s = load_settings({"DIGEST_CRON": "TZ=Europe/Paris 0 9 * * 1-5", "DIGEST_CHANNEL_ID": "7"})
+    schedule = s.digest_schedule
+    assert schedule is not None and (schedule.expr, schedule.tz) == ("0 9 * * 1-5", "Europe/Paris")
+    utc = load_settings({"DIGEST_CRON": "30 8 * * *", "DIGEST_CHANNEL_ID": "7"}).digest_schedule
+    assert utc is not None and (utc.expr, utc.tz) == ("30 8 * * *", "UTC")
+    assert load_settings({"DIGEST_CRON": " "}).digest_schedule is None
+
+
+@pytest.mark.parametrize(
+    ("cron", "message"),
+    [
+        ("0 9 * * * 0", "expected 5 cron fields"),
+        ("0 25 * * *", "invalid cron expression"),
+        ("TZ=Mars/Olympus 0 9 * * *", "unknown time zone"),
+    ],
+)
+def test_a_bad_digest_cron_is_refused(cron: str, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        load_settings({"DIGEST_CRON": cron, "DIGEST_CHANNEL_ID": "7"})
+
+
+def test_the_digest_needs_its_channel() -> None:
+    with pytest.raises(ValidationError, match="DIGEST_CRON needs DIGEST_CHANNEL_ID"):
+        load_settings({"DIGEST_CRON": "0 9 * * *"})

@@ -18,6 +18,9 @@ from bot.settings import Settings, explain, load_settings, read_environment
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
 
+RUN_STATES = ["queued", "running", "sleeping", "waiting", "retrying", "completed", "failed",
+              "cancelled"]  # fmt: skip
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="prbot", description=__doc__)
@@ -64,10 +67,16 @@ def _parser() -> argparse.ArgumentParser:
     events.add_argument("--event", help="only this event name (wildcards allowed)")
     events.add_argument("--out", type=Path, help="folder to export into")
 
-    runs = sub.add_parser("runs", help="list runs, or `runs show RUN_ID` for one run's steps")
-    runs.add_argument("action", nargs="?", choices=["show"], help="show one run")
-    runs.add_argument("run_id", nargs="?", help="the run to show")
+    runs = sub.add_parser("runs", help="list runs, or `runs show|cancel|rerun RUN_ID`")
+    runs.add_argument(
+        "action",
+        nargs="?",
+        choices=["show", "cancel", "rerun"],
+        help="show one run's steps, cancel it, or run its function again",
+    )
+    runs.add_argument("run_id", nargs="?", help="the run to show, cancel or rerun")
     runs.add_argument("--failed", action="store_true", help="only failed runs")
+    runs.add_argument("--status", choices=RUN_STATES, help="only runs in this state")
     runs.add_argument("--function", dest="function_id", help="only runs of this function")
     runs.add_argument("--limit", type=int, default=20, help="how many runs (default 20)")
 
@@ -136,10 +145,11 @@ async def _command(settings: Settings, environ: dict[str, str], args: argparse.N
     if args.command == "events":
         return await _events(settings, args)
     if args.command == "runs":
-        from bot.cli.runs import runs_command
+        from bot.cli.runs import RunsArgs, runs_command
 
-        return await runs_command(settings, args.action, args.run_id, args.failed,
-                                  args.function_id, args.limit)  # fmt: skip
+        asked = RunsArgs(args.action, args.run_id, args.failed, args.status, args.function_id,
+                         args.limit)  # fmt: skip
+        return await runs_command(settings, asked)
     return EXIT_CONFIG
 
 

@@ -88,7 +88,7 @@ async def replay_local(
         except ValueError as exc:  # a bad template or user mapping: say so, no traceback
             print(f"prbot: invalid configuration: {exc}", file=sys.stderr)
             return 2
-        runtime = Runtime(store, functions, clock=clock_for(dry_run))
+        runtime = Runtime(store, functions, clock=clock_for(dry_run, recorded))
         mode = (
             "dry run (no DISCORD_TOKEN): printing what Discord would receive"
             if dry_run

@@ -136,7 +136,8 @@ class DryRunAdapter:
             archived = thread.archived and thread.locked
             sent = thread.messages_sent + 1
             self._threads[thread_id] = replace(thread, archived=archived, messages_sent=sent)
-        self._emit(f"thread {thread_id} message: {message_text(message)}")
+        where = "thread" if thread is not None else "channel"  # a digest or an alert channel
+        self._emit(f"{where} {thread_id} message: {message_text(message)}")
         return message_id
 
     def _keep(self, channel_id: int, message_id: int, message: OutMessage) -> None:

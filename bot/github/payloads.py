@@ -46,6 +46,13 @@ class Team(_Model):
     slug: str = ""
 
 
+class Reviewer(_Model):
+    """A requested reviewer: a user (`login`), or in some payloads a team (`name`)."""
+
+    login: str | None = None
+    name: str | None = None
+
+
 class Ref(_Model):
     """One side of a pull request: a branch."""
 
@@ -76,6 +83,11 @@ class PullRequest(_Model):
     merged_by: User | None = None
     commits: int | None = None
     created_at: datetime | None = None
+    state: str = "open"
+    updated_at: datetime | None = None
+    # Whose review is still asked for: GitHub drops a reviewer from it once they review.
+    requested_reviewers: list[Reviewer] = []
+    requested_teams: list[Team] = []
 
 
 class TitleChange(_Model):

@@ -7,6 +7,8 @@ https://discord.com/developers/docs/resources/channel#channel-object (names 1-10
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from bot.discord import EmbedField, EmbedSpec, OutMessage
@@ -25,6 +27,26 @@ URL_MAX = 2048
 CONTENT_URL_MAX = 1024
 
 OPEN, DRAFT, MERGED, CLOSED = 0x2EA043, 0x8B949E, 0x8250DF, 0xCF222E
+
+
+class DigestEntry(Protocol):
+    """A PR in the digest: where it is, since when it waits, for whom, and its thread's link."""
+
+    @property
+    def repo(self) -> str: ...
+    @property
+    def number(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def since_ms(self) -> int: ...
+    @property
+    def reviewers(self) -> Sequence[str]: ...
+    @property
+    def teams(self) -> Sequence[str]: ...
+    @property
+    def link(self) -> str: ...
+
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 _SPACES = re.compile(r"\s+")
@@ -245,3 +267,71 @@ def failure_alert(function_id: str, run_id: str, error: str) -> OutMessage:
     kind = kind if re.fullmatch(r"[A-Za-z_][\w.]{0,99}", kind) else "error"
     text = f"⚠️ prbot run failed: `{function_id}` run `{run_id}` ({kind})"
     return _message(f"{text}; details: `prbot runs show {run_id}`")
+
+
+def duration(seconds: float) -> str:
+    """Return a period as people say it: 90s, 30m, 48h, 2d (the largest unit that fits whole)."""
+    whole = round(seconds)
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
+        if whole >= size and whole % size == 0:
+            return f"{whole // size}{unit}"
+    return f"{whole}s"
+
+
+def ago(ms: int) -> str:
+    """Return how long something has waited, rounded down: 45m, 5h, 2d."""
+    minutes = max(0, ms) // 60_000
+    if minutes >= 2 * 24 * 60:
+        return f"{minutes // (24 * 60)}d"
+    return f"{minutes // 60}h" if minutes >= 60 else f"{minutes}m"
+
+
+def _who(users: Sequence[tuple[str, int | None]], teams: Sequence[str]) -> str:
+    named = [_mention(login, user_id) for login, user_id in users]
+    named += [f"team **{_clean(team)}**" for team in teams]
+    return ", ".join(named)
+
+
+def review_reminder(
+    users: Sequence[tuple[str, int | None]], teams: Sequence[str], waited_s: float, n: int, of: int
+) -> OutMessage:
+    """Return the n-th reminder to the requested reviewers (mapped users pinged, nobody else)."""
+    content = (
+        f"⏰ {_who(users, teams)}: this pull request has waited {duration(waited_s)} for a "
+        f"review (reminder {n} of {of})"
+    )
+    pings = tuple(user_id for _, user_id in users if user_id is not None)
+    return OutMessage(clip(content, CONTENT_MAX), (), pings)
+
+
+_MARKDOWN = re.compile(r"([\\`*_~|<>\[\]])")
+
+
+def _plain(text: str) -> str:
+    # User text inside a masked link: escape what Markdown or a link could make of it.
+    return _MARKDOWN.sub(r"\\\1", _clean(text))
+
+
+def digest(entries: Sequence[DigestEntry], now_ms: int) -> OutMessage | None:
+    """Return the digest of PRs waiting for review, per repository, oldest first; None if none."""
+    if not entries:
+        return None
+    count = len(entries)
+    head = (
+        f"📋 **{count} pull request{'s' if count != 1 else ''} waiting for review**, oldest first"
+    )
+    ordered = sorted(entries, key=lambda e: (e.repo, e.since_ms, e.number))
+    lines, repo = [head], None
+    for shown, e in enumerate(ordered):
+        title = clip(f"#{e.number} {e.title}", 80)
+        who = ", ".join([*e.reviewers, *(f"team {t}" for t in e.teams)])
+        add = [f"**{_plain(e.repo)}**"] if e.repo != repo else []
+        add.append(f"• [{_plain(title)}](<{e.link}>) · {ago(now_ms - e.since_ms)} · {_plain(who)}")
+        # Keep room for the line saying how many are left out, unless this is the last one.
+        rest = [f"… and {count - shown - 1} more"] if shown + 1 < count else []
+        if len("\n".join([*lines, *add, *rest])) > CONTENT_MAX:
+            lines.append(f"… and {count - shown} more")
+            break
+        lines += add
+        repo = e.repo
+    return OutMessage("\n".join(lines))

@@ -63,6 +63,12 @@ class Metrics:
         self.queue_depth = Gauge(
             "prbot_queue_depth", "Concurrency keys with work waiting or running.", registry=r
         )
+        self.parked = Gauge(
+            "prbot_runs_parked",
+            "Runs parked off their queues (sleeping or waiting for an event), with pending "
+            "debounce and throttle timers.",
+            registry=r,
+        )
         self._backfill_metrics(r)
 
     def _backfill_metrics(self, r: CollectorRegistry) -> None:
@@ -98,13 +104,15 @@ class Metrics:
         self.delivery_seconds.observe(duration_s)
 
     async def refresh(self, store: Store) -> None:
-        """Read the gauges that live in the store (queue depth) at scrape time."""
+        """Read the gauges that live in the store (queue depth, parked runs) at scrape time."""
         try:
             depth = await store.reads.queue_depth()
+            parked = await store.reads.parked()  # one ZCARD: cheap however many are parked
         except StoreUnavailableError as exc:  # a scrape must not fail because Redis does
             log.debug("queue depth unavailable: %s", exc)
             return
         self.queue_depth.set(depth)
+        self.parked.set(parked)
 
     def exposition(self) -> bytes:
         """Return the metrics in the Prometheus text format."""

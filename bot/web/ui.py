@@ -42,7 +42,7 @@ def _blank(value: str | None) -> str | None:
 def ui_router(board: Board, pages: Pages, actions: Actions) -> APIRouter:
     """Return the /ui routes, each behind the gate."""
     router = APIRouter(prefix="/ui", include_in_schema=False)
-    _add_runs(router, board, pages, actions)
+    _add_runs(router, board, pages)
     _add_events(router, board, pages)
     _add_actions(router, pages, actions)
     _add_login(router, pages)
@@ -53,7 +53,7 @@ def _failed(pages: Pages, request: Request, outcome: Outcome) -> HTMLResponse:
     return pages.page(request, "error.html", outcome.status, message=outcome.message)
 
 
-def _add_runs(router: APIRouter, board: Board, pages: Pages, actions: Actions) -> None:
+def _add_runs(router: APIRouter, board: Board, pages: Pages) -> None:
     guarded = [Depends(pages.guard(api=False))]
     functions = sorted(fn.id for fn in board.registry)
 
@@ -81,8 +81,7 @@ def _add_runs(router: APIRouter, board: Board, pages: Pages, actions: Actions) -
         run = await board.run(run_id)
         if run is None:
             return _failed(pages, request, Outcome(404, f"run {run_id} is unknown or expired"))
-        return pages.page(request, "run.html", run=run, notice=notice, pr_path=pr_path,
-                          can_cancel=actions.can_cancel)  # fmt: skip
+        return pages.page(request, "run.html", run=run, notice=notice, pr_path=pr_path)
 
     @router.get("/prs/{owner}/{repo}/{number}", dependencies=guarded)
     async def pr_page(request: Request, owner: str, repo: str, number: int) -> HTMLResponse:

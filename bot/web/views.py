@@ -37,6 +37,9 @@ class RunOut(BaseModel):
     error: str | None
     pr: str | None
     replay: bool
+    rerun_of: str | None = None
+    cancelled_by: str | None = None
+    cancelling: bool = False  # asked to cancel while running: it stops after its current step
 
 
 class StepOut(BaseModel):
@@ -52,6 +55,7 @@ class StepOut(BaseModel):
     output: str | None
     until_ms: int | None
     retry_at_ms: int | None
+    event: str | None = None  # what a waiting step waits for
 
 
 class EventOut(BaseModel):
@@ -145,6 +149,9 @@ def run_out(run_id: str, state: Mapping[str, str], now_ms: int) -> RunOut:
         error=state.get("error") or None,
         pr=pr_of_key(state.get("key")),
         replay=state.get("replay") == "1",
+        rerun_of=state.get("rerun_of") or None,
+        cancelled_by=state.get("cancelled_by") or None,
+        cancelling=bool(state.get("cancel")) and status == "running",
     )
 
 
@@ -183,6 +190,7 @@ def _step(entry: Mapping[str, Any], outputs: Mapping[str, str]) -> StepOut:
         output=clip(saved),
         until_ms=_int(str(entry["until"])) if "until" in entry else None,
         retry_at_ms=_int(str(entry["retry_at"])) if "retry_at" in entry else None,
+        event=str(entry["event"]) if entry.get("event") else None,
     )
 
 
@@ -206,12 +214,23 @@ def waiting(run: RunOut, steps: list[StepOut], state: Mapping[str, str]) -> str 
     last = steps[-1] if steps else None
     if run.status == "waiting":
         what = state.get("wait_event") or (last.step if last else "an event")
-        return f"waits for {what}" + (" until a timeout" if run.next_at_ms else "")
+        return f"waits for {what}{_wait_match(state.get('wait_on'))}"
     if run.status == "sleeping":
         return f"sleeps ({last.step})" if last else "sleeps"
     if run.status == "retrying":
         return f"retries (attempt {(_int(state.get('attempt')) or 0) + 1})"
     return "waits for a worker" if run.status == "queued" else None
+
+
+def _wait_match(wait_on: str | None) -> str:
+    # The runtime keeps a wait's match as JSON [event, dotted path, typed value key ("s:…")].
+    try:
+        _, path, key = json.loads(wait_on or "")
+    except (ValueError, TypeError):
+        return ""
+    if not path or not isinstance(key, str) or key == "*":
+        return ""
+    return f" where {path} = {key.partition(':')[2]}"
 
 
 def stored_event(raw: str) -> tuple[Event, dict[str, str]] | None:

@@ -60,3 +60,13 @@ def test_quick_start_output_is_the_golden_replay_transcript() -> None:
     shown = readme[start : readme.index("\n```\n", start)]
     golden = (ROOT / "fixtures/scenarios/pr-lifecycle/transcript.txt").read_text(encoding="utf-8")
     assert re.sub(r"; \d+\.\d+ s$", "", shown, flags=re.M).rstrip() == golden.rstrip()
+
+
+def test_the_reminders_excerpt_is_from_the_golden_replay_transcript() -> None:
+    text = readme()
+    start = text.index("```text\n", text.index("## Review reminders")) + len("```text\n")
+    shown = text[start : text.index("\n```\n", start)].splitlines()
+    golden = (ROOT / "fixtures/scenarios/review-reminders/transcript.txt").read_text(
+        encoding="utf-8"
+    )
+    assert "\n".join(shown) in golden

@@ -64,6 +64,12 @@ async def test_long_descriptions_are_shortened_in_the_transcript() -> None:
     assert adapter.lines[-1].endswith("…(+700 chars)]")
 
 
+async def test_a_message_to_a_channel_says_channel() -> None:
+    adapter = DryRunAdapter(echo=False)
+    await adapter.send(300, OutMessage("📋 digest"), "n")
+    assert adapter.lines == ["channel 300 message: 📋 digest"]
+
+
 async def test_no_token_means_dry_run() -> None:
     adapter = await open_adapter(load_settings({}))
     assert isinstance(adapter, DryRunAdapter)

@@ -158,6 +158,21 @@ async def test_unknown_channels_and_wrong_kinds(server: Server) -> None:
     assert invite is not None
 
 
+async def test_the_digest_channel_must_be_a_text_channel(server: Server) -> None:
+    digest = server.fake.add_text_channel(server.guild.id, "digest")
+    env = server.env(DIGEST_CRON="0 9 * * 1-5", DIGEST_CHANNEL_ID=str(digest.id))
+    found, _ = await rows(env)
+    assert failed(found) == {}
+    assert found[f"channel {digest.id} (digest)"].detail == "#digest: text channel"
+    assert found[f"permissions in {digest.id}"].status == "ok"
+    found, _ = await rows(
+        server.env(DIGEST_CRON="0 9 * * *", DIGEST_CHANNEL_ID=str(server.forum.id))
+    )
+    assert failed(found)[f"channel {server.forum.id} (digest)"] == (
+        "#pull-requests-forum is a forum channel, not a text channel"
+    )
+
+
 async def test_a_channel_in_a_server_without_the_bot(server: Server) -> None:
     other = server.fake.add_guild("elsewhere")
     del other.member_roles[server.fake.state.bot.id]

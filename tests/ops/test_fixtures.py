@@ -94,6 +94,34 @@ SCENARIOS: dict[str, tuple[str, set[int], list[tuple[str, str | None]]]] = {
             ("issue_comment", "created"),
         ],
     ),
+    "review-reminders": (
+        HELLO,
+        {48},
+        [
+            ("pull_request", "opened"),
+            ("pull_request", "ready_for_review"),
+            ("pull_request_review", "submitted"),
+            ("pull_request", "review_requested"),
+            ("pull_request", "converted_to_draft"),
+            ("pull_request", "ready_for_review"),
+            ("pull_request_review", "submitted"),
+            ("pull_request", "closed"),
+        ],
+    ),
+    "review-digest": (
+        HELLO,
+        {49, 50, 51},
+        [
+            ("pull_request", "opened"),
+            ("pull_request", "opened"),
+            ("pull_request", "opened"),
+            ("pull_request_review", "submitted"),
+            ("pull_request", "ready_for_review"),
+            ("pull_request", "closed"),
+            ("pull_request_review", "submitted"),
+            ("pull_request_review", "submitted"),
+        ],
+    ),
     "noise": (
         HELLO,
         set(),
@@ -248,24 +276,29 @@ def test_payloads_name_the_scenarios_repository_and_prs(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(n for n, (_, prs, _) in SCENARIOS.items() if prs))
 def test_titles_authors_and_ids_stay_consistent(name: str) -> None:
-    """A PR keeps its id and author; its title changes only through `edited` deliveries."""
-    title = None
-    identity = set()
+    """Each PR keeps its id and author; its title changes only through `edited` deliveries."""
+    titles: dict[int, str] = {}
+    identity: dict[int, set[tuple[object, object]]] = {}
     for delivery in scenario(name):
         payload = delivery.payload()
-        if pr_number(payload) is None:
+        number = pr_number(payload)
+        if number is None:
             continue
+        title = titles.get(number)
         if at(payload, "action") == "edited":
             assert at(payload, "changes", "title", "from") == title
         elif title is not None:
             assert pr_title(payload) == title, delivery.source
-        title = pr_title(payload)
+        titles[number] = pr_title(payload)
         pr = at(payload, "pull_request") or at(payload, "issue")
-        identity.add((at(pr, "user", "login"), at(payload, "pull_request", "id")))
-    authors = {login for login, _ in identity}
-    ids = {pr_id for _, pr_id in identity if pr_id is not None}
-    assert len(authors) == 1
-    assert len(ids) == 1
+        identity.setdefault(number, set()).add(
+            (at(pr, "user", "login"), at(payload, "pull_request", "id"))
+        )
+    for seen in identity.values():
+        assert len({login for login, _ in seen}) == 1
+        assert len({pr_id for _, pr_id in seen if pr_id is not None}) == 1
+    ids = [next(i for _, i in seen if i is not None) for seen in identity.values()]
+    assert len(set(ids)) == len(ids)  # different PRs, different ids
 
 
 @pytest.mark.parametrize("name", sorted(n for n, (_, prs, _) in SCENARIOS.items() if prs))
@@ -356,6 +389,39 @@ def test_changes_requested_details() -> None:
     assert at(dismissed, "review", "state") == "dismissed"
     assert at(dismissed, "review", "id") == at(blocking, "review", "id")
     assert at(merged, "pull_request", "merged") is True
+
+
+def reviewers(payload: dict[str, object]) -> list[object]:
+    """Return the logins a PR payload still asks for a review."""
+    found = at(payload, "pull_request", "requested_reviewers")
+    assert isinstance(found, list)
+    return [at(r, "login") for r in found]
+
+
+def test_review_reminders_details() -> None:
+    """Reviewers asked on a draft, then ready; each review clears its reviewer; a merge."""
+    payloads = [d.payload() for d in scenario("review-reminders")]
+    assert [at(p, "pull_request", "draft") for p in payloads] == [
+        True, False, False, False, True, False, False, False,
+    ]  # fmt: skip
+    assert [reviewers(p) for p in payloads] == [
+        ["hubot"], ["hubot"], [], ["monalisa"], ["monalisa"], ["monalisa"], [], [],
+    ]  # fmt: skip
+    assert at(payloads[2], "review", "user", "login") == "hubot"
+    assert at(payloads[3], "requested_reviewer", "login") == "monalisa"
+    assert at(payloads[6], "review", "state") == "approved"
+    assert at(payloads[7], "pull_request", "merged") is True
+
+
+def test_review_digest_details() -> None:
+    """Three PRs over three days: two ask at once, one after a draft; all end reviewed."""
+    payloads = [d.payload() for d in scenario("review-digest")]
+    assert [pr_number(p) for p in payloads] == [49, 50, 51, 49, 51, 49, 50, 51]
+    assert [reviewers(p) for p in payloads[:3]] == [["hubot"], ["monalisa"], ["hubot"]]
+    assert at(payloads[2], "pull_request", "draft") is True
+    assert [at(p, "review", "state") for p in payloads if "review" in p] == ["approved"] * 3
+    days = {when(p, "pull_request", "updated_at").date().isoformat() for p in payloads}
+    assert days == {"2024-05-15", "2024-05-16", "2024-05-17"}
 
 
 def test_closed_reopened_never_merges() -> None:

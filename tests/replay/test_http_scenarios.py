@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.ops.fixtures import scenarios_dir
+from bot.cli.replay import scenario_overrides
+from bot.ops.fixtures import load_deliveries, scenarios_dir
+from bot.ops.replay import HORIZON_MS, delivered_at_ms, drain
+from bot.runtime import Worker
 from tests.discord.world import World, adapter, fast_sleeps, world
 from tests.functions.harness import Harness, HarnessFactory, make_harness, scenario_store
 
@@ -23,6 +26,9 @@ CREATED = re.compile(r'^(?:thread|forum post) (\d+) created in channel \d+: "(.*
 RENAMED = re.compile(r'^thread (\d+) renamed ".*" -> "(.*)"$')
 STATE = re.compile(r"^thread (\d+) (archived|unarchived)\b")
 MESSAGE = re.compile(r"^thread (\d+) message: ")
+POSTED = re.compile(r"^channel (\d+) message: ")
+# What a scenario.env may set that the harness takes as it is (channels are the fake's own).
+TIME_DRIVEN = ("REVIEW_REMINDER_AFTER", "DIGEST_CRON", "GITHUB_DISCORD_USERS")
 
 
 @dataclass
@@ -49,14 +55,44 @@ def expected_threads(transcript: str) -> dict[str, Expected]:
     return {t.name: t for t in threads.values()}
 
 
+def scenario_env(name: str, world: World) -> dict[str, str]:
+    """Return a scenario's settings on the fake Discord: its forum and digest channels."""
+    env = {"REPO_CHANNELS": f"octo-org/forum-demo={world.forum.id}"} if name == "forum" else {}
+    found = scenario_overrides([scenarios_dir() / name])
+    env |= {k: v for k, v in found.items() if k in TIME_DRIVEN}
+    if "DIGEST_CRON" in env:
+        env["DIGEST_CHANNEL_ID"] = str(world.alerts.id)
+    return env
+
+
+async def paced_play(harness: Harness, name: str) -> None:
+    """Deliver a time-driven scenario at its recorded times, timers firing in between."""
+    worker = Worker(harness.runtime, concurrency=8)
+    deliveries = load_deliveries([scenarios_dir() / name])
+    first = delivered_at_ms(deliveries[0].delivery_id)
+    assert first is not None
+    harness.clock.set(first)  # as `prbot replay` starts its clock (a cron starts from here)
+    for delivery in deliveries:
+        at = delivered_at_ms(delivery.delivery_id)
+        assert at is not None
+        await drain(harness.runtime, worker, at)
+        harness.clock.set(at)
+        await harness.post(delivery)
+        await harness.settle()
+    await drain(harness.runtime, worker, harness.clock.now_ms() + HORIZON_MS)
+
+
 @pytest.mark.parametrize("name", SCENARIOS)
 async def test_scenario_over_http_matches_its_transcript(
     name: str, make_harness: HarnessFactory, world: World
 ) -> None:
     forum = name == "forum"
-    env = {"REPO_CHANNELS": f"octo-org/forum-demo={world.forum.id}"} if forum else {}
+    env = scenario_env(name, world)
     harness: Harness = await make_harness(**env)
-    await harness.play(name)
+    if any(k in env for k in ("REVIEW_REMINDER_AFTER", "DIGEST_CRON")):
+        await paced_play(harness, name)
+    else:
+        await harness.play(name)
     transcript = (scenarios_dir() / name / "transcript.txt").read_text(encoding="utf-8")
     expected = expected_threads(transcript)
     threads = harness.threads(forum=forum)
@@ -66,6 +102,8 @@ async def test_scenario_over_http_matches_its_transcript(
         thread = got[thread_name]
         assert thread.archived == want.archived, thread_name
         assert len(harness.messages(thread)) == want.messages, thread_name
+    posted = [line for line in transcript.splitlines() if POSTED.match(line)]
+    assert len(harness.world.fake.messages_in(world.alerts.id)) == len(posted)
     assert await harness.failed_runs() == []
 
 

@@ -18,7 +18,8 @@ from tests.web import Running, running
 
 HELLO = "test/hello"
 NAP = "test/nap"
-GREET, FLAKY, SLEEPER = "greet", "flaky", "sleeper"
+ASK, ANSWER = "test/ask", "test/answer"
+GREET, FLAKY, SLEEPER, WAITER = "greet", "flaky", "sleeper", "waiter"
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
 
 
@@ -37,7 +38,7 @@ class Calls:
 
 
 def functions(calls: Calls) -> list[Function]:
-    """Return greet (one step), flaky (fails unless replayed) and sleeper (sleeps an hour)."""
+    """Return greet, flaky (fails unless rerun or replayed), sleeper and waiter (an hour each)."""
 
     @function(GREET, HELLO, concurrency_key=pr_of)
     async def greet(ctx: Context) -> str:
@@ -52,7 +53,7 @@ def functions(calls: Calls) -> list[Function]:
     async def flaky(ctx: Context) -> str:
         async def check() -> str:
             calls.flaky.append(ctx.event.id)
-            if ".replay-" not in ctx.event.id:
+            if ".replay-" not in ctx.event.id and "-r" not in ctx.run_id:
                 raise NonRetriableError("the first try always fails")
             return "fine now"
 
@@ -62,7 +63,14 @@ def functions(calls: Calls) -> list[Function]:
     async def sleeper(ctx: Context) -> None:
         await ctx.step.sleep("nap", 3600)
 
-    return [greet, flaky, sleeper]
+    @function(WAITER, ASK, concurrency_key=pr_of)
+    async def waiter(ctx: Context) -> str | None:
+        answer = await ctx.step.wait_for_event(
+            "answer", event=ANSWER, match="data.number", timeout_s=3600
+        )
+        return answer.id if answer else None
+
+    return [greet, flaky, sleeper, waiter]
 
 
 def hello(n: int, pr: int = 1, who: str = "octocat") -> Event:

@@ -9,10 +9,13 @@ import httpx
 
 from bot.runtime import Event
 from tests.web.dashboard_harness import (
+    ANSWER,
+    ASK,
     FLAKY,
     GREET,
     NAP,
     SLEEPER,
+    WAITER,
     csrf_of,
     dashboard,
     hello,
@@ -34,7 +37,7 @@ async def test_rerun_runs_only_that_function_again(redis_url: str) -> None:
         async with httpx.AsyncClient(base_url=run.base) as client:
             failed = await _failed_flaky(client)
             page = await client.get(f"/ui/runs/{failed['id']}")
-            assert "Rerun" in page.text and "Cancel" not in page.text  # no cancel_run yet
+            assert "Rerun" in page.text and "Cancel" not in page.text  # it has finished
             answer = await client.post(f"/ui/runs/{failed['id']}/rerun",
                                        data={"csrf": csrf_of(page.text)})  # fmt: skip
             assert answer.status_code == 303
@@ -44,14 +47,19 @@ async def test_rerun_runs_only_that_function_again(redis_url: str) -> None:
             await settle(run)
             rerun = (await client.get(f"/api/runs/{new_id}")).json()
             shown = await client.get(location)
-    assert new_id != failed["id"]
-    assert (rerun["function"], rerun["status"], rerun["replay"]) == (FLAKY, "completed", True)
-    assert rerun["source"]["id"].startswith("hello-1.replay-")
+    assert new_id == f"{failed['id']}-r1"
+    assert (rerun["function"], rerun["status"], rerun["rerun_of"]) == (
+        FLAKY,
+        "completed",
+        failed["id"],
+    )
+    assert rerun["source"]["id"] == "hello-1"  # the same stored event, not a copy
     assert rerun["source"]["name"] == "test/hello" and rerun["pr"] == "o/r#1"
     # greet, which had succeeded on the same event, did not run (and post) again.
     assert calls.greet == ["hello-1"]
-    assert calls.flaky == ["hello-1", rerun["source"]["id"]]
+    assert calls.flaky == ["hello-1", "hello-1"]
     assert "rerun of" in shown.text and "completed" in shown.text
+    assert f'href="/ui/runs/{failed["id"]}"' in shown.text  # the run it repeats
 
 
 async def test_an_unfinished_run_is_not_rerun(redis_url: str) -> None:
@@ -74,8 +82,53 @@ async def test_an_unfinished_run_is_not_rerun(redis_url: str) -> None:
     assert len(after) == 1
 
 
-async def test_cancel_says_this_runtime_cannot(redis_url: str) -> None:
-    # TODO(runtime): when the runtime's cancel_run lands, this becomes "cancel stops the run".
+async def _waiting_run(client: httpx.AsyncClient) -> str:
+    for _ in range(200):
+        runs = (await client.get("/api/runs", params={"function": WAITER})).json()["runs"]
+        if runs and runs[0]["status"] == "waiting":
+            return str(runs[0]["id"])
+        await asyncio.sleep(0.02)
+    raise AssertionError("the waiter never waited")
+
+
+async def test_a_waiting_run_says_what_for_and_cancel_stops_it(redis_url: str) -> None:
+    async with dashboard(redis_url) as (run, _):
+        await run.service.runtime.send(
+            [Event(name=ASK, id="ask", data={"repo": "o/r", "number": 7})]
+        )
+        async with httpx.AsyncClient(base_url=run.base) as client:
+            run_id = await _waiting_run(client)
+            page = await client.get(f"/ui/runs/{run_id}")
+            detail = (await client.get(f"/api/runs/{run_id}")).json()
+            answer = await client.post(f"/ui/runs/{run_id}/cancel",
+                                       data={"csrf": csrf_of(page.text)})  # fmt: skip
+            shown = await client.get(answer.headers["location"])
+            after = (await client.get(f"/api/runs/{run_id}")).json()
+            again = await client.post(f"/ui/runs/{run_id}/cancel",
+                                      data={"csrf": csrf_of(page.text)})  # fmt: skip
+            # An answer now finds no one waiting: the cancelled run never resumes.
+            await run.service.runtime.send(
+                [Event(name=ANSWER, id="answer", data={"repo": "o/r", "number": 7})]
+            )
+            await settle(run)
+            final = (await client.get(f"/api/runs/{run_id}")).json()
+    assert detail["waiting"] == f"waits for {ANSWER} where data.number = 7"
+    assert 0 <= detail["next_at_ms"] - detail["created_ms"] - 3_600_000 < 5_000  # the timeout
+    assert f"waits for {ANSWER} where data.number = 7 — until" in page.text
+    assert f"waits for {ANSWER} until" in page.text  # the timeline entry of the wait
+    assert "Cancel</button>" in page.text and "Rerun" not in page.text
+    assert answer.status_code == 303
+    assert "cancelled" in unquote(answer.headers["location"])
+    assert (after["status"], after["cancelled_by"], after["waiting"]) == (
+        "cancelled", "cancel_run", None,
+    )  # fmt: skip
+    assert "Cancelled by" in shown.text and "Cancel</button>" not in shown.text
+    assert "Rerun" in shown.text  # a cancelled run may run again
+    assert again.status_code == 303  # cancelling a cancelled run changes nothing
+    assert (final["status"], final["output"]) == ("cancelled", None)
+
+
+async def test_a_finished_run_is_not_cancelled(redis_url: str) -> None:
     async with dashboard(redis_url) as (run, _):
         await run.service.runtime.send([hello(1)])
         await settle(run)
@@ -83,7 +136,11 @@ async def test_cancel_says_this_runtime_cannot(redis_url: str) -> None:
             failed = await _failed_flaky(client)
             token = csrf_of((await client.get(f"/ui/runs/{failed['id']}")).text)
             answer = await client.post(f"/ui/runs/{failed['id']}/cancel", data={"csrf": token})
-    assert answer.status_code == 501 and "cancel_run" in answer.text
+            unknown = await client.post("/ui/runs/nope/cancel", data={"csrf": token})
+            after = (await client.get(f"/api/runs/{failed['id']}")).json()
+    assert answer.status_code == 409 and "already failed, nothing to cancel" in answer.text
+    assert after["status"] == "failed"
+    assert unknown.status_code == 404
 
 
 async def test_replay_the_delivery_runs_every_function_again(redis_url: str) -> None:

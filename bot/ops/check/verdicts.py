@@ -103,7 +103,7 @@ def secret_checks(settings: Settings, report: Report) -> None:
 
 
 def targets(settings: Settings) -> list[Target]:
-    """Return every channel the settings route to, the alert channel last."""
+    """Return every channel the settings route to, the alert and digest channels last."""
     uses: dict[int, list[str]] = {}
     if settings.discord_channel_id is not None:
         uses.setdefault(settings.discord_channel_id, []).append("default")
@@ -112,6 +112,8 @@ def targets(settings: Settings) -> list[Target]:
     found = [Target(cid, tuple(names)) for cid, names in uses.items()]
     if settings.discord_alert_channel_id is not None:
         found.append(Target(settings.discord_alert_channel_id, ("alerts",), alerts=True))
+    if settings.digest_cron is not None and settings.digest_channel_id is not None:
+        found.append(Target(settings.digest_channel_id, ("digest",), alerts=True))
     return found
 
 
