@@ -55,8 +55,8 @@ async def run(quick: bool, skip_soak: bool) -> list[Row]:
         await redis.start()
         try:
             args = ingest.default_args(redis.url)
-            args.seconds, args.rounds = (1.5, 1) if quick else (3.0, 3)
-            rows += ingest.rows(await ingest.collect(args))
+            args.seconds, args.rounds = (2, 2) if quick else (3, 4)
+            rows += ingest.rows(await ingest.collect(args), ingest.generator_name())
             rows += runtime.rows(await runtime.collect(1000 if quick else 5000, redis.url, 64))
         finally:
             redis.stop()
