@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from bot.runtime.batching import EnqueueBatcher
 from bot.runtime.clock import Clock, SystemClock
 from bot.runtime.events import FUNCTION_FAILED, Event
 from bot.runtime.functions import Function, Registry, run_id_for
@@ -65,6 +66,7 @@ class Runtime:
         self.options = options or RuntimeOptions()
         self.observer = observer or Observer()
         self.wakeup = asyncio.Event()
+        self.batcher = EnqueueBatcher(store, self.clock)
 
     def plan(
         self,
@@ -103,6 +105,16 @@ class Runtime:
             SendResult(item.event_id, _STATUS[code], tuple(r.run_id for r in item.runs))
             for item, code in zip(items, codes, strict=True)
         ]
+
+    async def send_one(
+        self, event: Event, meta: Mapping[str, str] | None = None, raw_data: str | None = None
+    ) -> SendResult:
+        """Store and enqueue one event like `send`, in one store call with concurrent senders."""
+        item = self.plan(event, meta, False, raw_data)
+        code = await self.batcher.enqueue(item)
+        if code == 1:
+            self.wakeup.set()
+        return SendResult(item.event_id, _STATUS[code], tuple(r.run_id for r in item.runs))
 
     def failure_events(self, fn: Function, run_id: str, error: str, event: Event) -> list[Event]:
         """Return the `prbot/function.failed` event for a failed run (none for failure handlers)."""
