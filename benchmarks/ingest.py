@@ -1,11 +1,12 @@
 """Webhook ingest: `prbot serve --role web` on Redis against a bare FastAPI 202, driven by wrk.
 
 `python -m benchmarks.ingest [--redis URL] [--seconds 5] [--rounds 5] [--connections 16]`
-starts both as real processes served by the same uvicorn set-up (`bot.serve.http_server`), one
+starts both as real processes (benchmarks/targets.py) served by the same uvicorn set-up, one
 worker each, and drives them with wrk (installed with apt-get when missing): the same signed
 ~22 KB pull_request delivery with a fresh delivery id per request, so prbot stores and queues
 every one (the benchmark counts them in Redis). Each round measures both targets, in alternating
 order, at `--connections` and then at one connection; the throughput ratio is taken per round.
+Besides wrk's figures it reads the CPU time each server process (and Redis) spent per request.
 Prints every phase and the summary figures as Markdown. Bounded in time; not part of the tests.
 """
 
@@ -14,104 +15,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import statistics
-import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import redis.asyncio as aioredis
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 
 from benchmarks.table import Row, markdown
+from benchmarks.targets import ROOT, Target, cpu_seconds, started
 from benchmarks.wrk import WrkResult, ensure_wrk, lua_script, run_wrk, wrk_version
 from bot.fixtures import load_delivery
-from bot.serve import http_server
 from bot.web import WEBHOOK_PATH
 from bot.webhooks import DELIVERY_HEADER
-from tests.loopback import free_port, wait_until_up
 
-HOST = "127.0.0.1"
 SECRET = "ingest-benchmark-secret"
-ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "fixtures/scenarios/pr-lifecycle/01-opened.json"
 TIME_LIMIT_S = 900  # the whole run, whatever the arguments
 SETTLE_S = 0.3  # after wrk stops, for requests still in the server to land in Redis
 PRBOT = "prbot serve --role web + Redis"
 BARE = "bare FastAPI 202"
-
-
-def bare_app() -> FastAPI:
-    """Return the baseline: read the body, answer 202, nothing else."""
-    app = FastAPI()
-
-    @app.post(WEBHOOK_PATH, status_code=202)
-    async def receive(request: Request) -> JSONResponse:
-        await request.body()
-        delivery_id = request.headers.get(DELIVERY_HEADER, "")
-        return JSONResponse({"id": delivery_id, "status": "queued"}, 202)
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    return app
-
-
-async def serve_bare(port: int) -> int:
-    """Serve the bare app the way `prbot serve` serves its own, until SIGTERM."""
-    server = http_server(bare_app(), HOST, port)
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, lambda: setattr(server, "should_exit", True))
-    await server.serve()
-    return 0
-
-
-def _command(kind: str, port: int) -> list[str]:
-    if kind == "bare":
-        return [sys.executable, "-m", "benchmarks.ingest", "--serve", "bare", "--port", str(port)]
-    return [
-        sys.executable,
-        "-m",
-        "bot",
-        "serve",
-        "--role",
-        "web",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-    ]
-
-
-@asynccontextmanager
-async def target(kind: str, redis_url: str, prefix: str, workdir: Path) -> AsyncIterator[str]:
-    """Run one target in its own process; yield its base URL; SIGTERM it afterwards.
-
-    prbot gets a clean environment (no `.env`: it runs in `workdir`) with only what it needs.
-    """
-    port = free_port()
-    env = {"PATH": os.environ.get("PATH", ""), "GITHUB_WEBHOOK_SECRET": SECRET}
-    env.update({"REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix, "DELIVERY_MAX": "2000"})
-    with tempfile.TemporaryFile() as log:
-        process = await asyncio.create_subprocess_exec(
-            *_command(kind, port), stdout=asyncio.subprocess.DEVNULL, stderr=log, env=env,
-            cwd=workdir if kind == "prbot" else ROOT,
-        )  # fmt: skip
-        try:
-            await wait_until_up(f"http://{HOST}:{port}")
-            yield f"http://{HOST}:{port}"
-        finally:
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
-            if await asyncio.wait_for(process.wait(), 60) != 0:
-                log.seek(0)
-                sys.stderr.write(log.read().decode(errors="replace")[-4000:])
 
 
 @dataclass(frozen=True)
@@ -122,7 +46,13 @@ class Phase:
     target: str
     connections: int
     result: WrkResult
+    server_cpu_s: float
+    redis_cpu_s: float = 0.0
     stored: int | None = None
+
+    def per_request_us(self, cpu_s: float) -> float:
+        """Return `cpu_s` per answered request, in microseconds."""
+        return cpu_s / self.result.requests * 1e6 if self.result.requests else float("nan")
 
     def row(self) -> str:
         """Return this phase as a Markdown table row."""
@@ -131,7 +61,8 @@ class Phase:
         return (
             f"| {self.round} | {self.target} | {self.connections} | {r.requests} | {r.errors} "
             f"| {stored} | {r.throughput:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} "
-            f"| {r.cpu_share:.0%} |"
+            f"| {self.per_request_us(self.server_cpu_s):.0f} "
+            f"| {self.per_request_us(self.redis_cpu_s):.0f} | {r.cpu_share:.0%} |"
         )
 
 
@@ -166,15 +97,25 @@ class Bench:
         finally:
             script.unlink()
 
-    async def phase(self, n: int, name: str, base: str, connections: int) -> Phase:
-        """Measure one target at `connections`; for prbot, count and then delete what it stored."""
-        result = await self.wrk_run(base, connections, self.args.seconds)
-        if name == BARE:
-            return Phase(n, name, connections, result)
+    async def phase(self, n: int, target: Target, connections: int) -> Phase:
+        """Measure one target at `connections`; for prbot, count and then delete what it stored.
+
+        The CPU time the server process and Redis spent over the run is read around it.
+        """
+        server, redis = cpu_seconds(target.pid), await self.redis_cpu()
+        result = await self.wrk_run(target.base, connections, self.args.seconds)
+        server, redis = cpu_seconds(target.pid) - server, await self.redis_cpu() - redis
+        if target.name == BARE:
+            return Phase(n, target.name, connections, result, server, redis)
         await asyncio.sleep(SETTLE_S)
         stored = await self.count(f"{self.prefix}:dedup:*")
         await self.forget()
-        return Phase(n, name, connections, result, stored)
+        return Phase(n, target.name, connections, result, server, redis, stored)
+
+    async def redis_cpu(self) -> float:
+        """Return the CPU time Redis has used so far (it may run anywhere, so ask it)."""
+        info = await self.redis.info("cpu")
+        return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
     async def count(self, pattern: str) -> int:
         """Return how many keys match `pattern`."""
@@ -194,20 +135,21 @@ async def collect(args: argparse.Namespace) -> list[Phase]:
     with tempfile.TemporaryDirectory(prefix="prbot-ingest-") as tmp:
         bench = Bench(args, wrk, Path(tmp), prefix)
         try:
+            env = {"GITHUB_WEBHOOK_SECRET": SECRET, "REDIS_URL": args.redis}
+            env.update({"REDIS_KEY_PREFIX": prefix, "DELIVERY_MAX": "2000"})
             async with (
                 asyncio.timeout(TIME_LIMIT_S),
-                target("prbot", args.redis, prefix, Path(tmp)) as mine,
-                target("bare", args.redis, prefix, Path(tmp)) as bare,
+                started("prbot", PRBOT, env, Path(tmp)) as mine,
+                started("bare", BARE, {}, Path(tmp)) as bare,
             ):
-                targets = [(PRBOT, mine), (BARE, bare)]
-                for _, base in targets:  # warm-up: connections, imports, Lua scripts
-                    await bench.wrk_run(base, args.connections, 1)
+                for t in (mine, bare):  # warm-up: connections, imports, Lua scripts
+                    await bench.wrk_run(t.base, args.connections, 1)
                 await asyncio.sleep(SETTLE_S)
                 await bench.forget()
                 for n in range(1, args.rounds + 1):
-                    for name, base in targets if n % 2 else targets[::-1]:
+                    for t in (mine, bare) if n % 2 else (bare, mine):
                         for connections in (args.connections, 1):
-                            phases.append(await bench.phase(n, name, base, connections))
+                            phases.append(await bench.phase(n, t, connections))
         finally:
             await bench.forget()
             await bench.redis.aclose()
@@ -228,6 +170,11 @@ def _ratios(phases: list[Phase], connections: int) -> list[float]:
 
 def _pick(phases: list[Phase], name: str, connections: int) -> list[WrkResult]:
     return [p.result for p in phases if p.target == name and p.connections == connections]
+
+
+def _cpu_us(phases: list[Phase], name: str, connections: int, redis: bool = False) -> float:
+    mine = [p for p in phases if p.target == name and p.connections == connections]
+    return _median([p.per_request_us(p.redis_cpu_s if redis else p.server_cpu_s) for p in mine])
 
 
 def _latency(results: list[WrkResult]) -> str:
@@ -278,6 +225,11 @@ def rows(phases: list[Phase], generator: str = "wrk") -> list[Row]:
             f"bare: {_latency(bare)}"),
         Row("ingest", "prbot ack p50 / p99, 1 connection", _latency(_pick(phases, PRBOT, 1)),
             f"bare: {_latency(_pick(phases, BARE, 1))}; one request at a time"),
+        Row("ingest", "CPU per request, prbot web process",
+            f"{_cpu_us(phases, PRBOT, c):.0f} µs",
+            f"bare: {_cpu_us(phases, BARE, c):.0f} µs; Redis: "
+            f"{_cpu_us(phases, PRBOT, c, redis=True):.0f} µs per delivery ({c} connections, "
+            "/proc and INFO cpu; less sensitive to other load than req/s)"),
         Row("ingest", "load generator CPU, busiest phase", f"{cpu:.0%} of a core",
             f"{generator}'s own CPU time over the phase (100%: it set the pace); "
             + _checks(phases)),
@@ -288,8 +240,8 @@ def report(phases: list[Phase], generator: str) -> str:
     """Return the Markdown table of every phase, then the summary figures."""
     lines = [
         "| round | target | connections | requests | errors | stored | req/s | p50 (ms) "
-        "| p99 (ms) | wrk CPU |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| p99 (ms) | server CPU/req (µs) | Redis CPU/req (µs) | wrk CPU |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         *(p.row() for p in phases),
         "",
         markdown(rows(phases, generator)),
@@ -321,17 +273,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seconds", type=int, default=5, help="length of each phase (whole s)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds, alternating the order")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
-    parser.add_argument("--serve", choices=["bare"], help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark, or (internally) the bare target."""
-    args = _parser().parse_args(argv)
-    if args.serve == "bare":
-        return asyncio.run(serve_bare(args.port))
-    return asyncio.run(run(args))
+    """Run the benchmark and print its tables."""
+    return asyncio.run(run(_parser().parse_args(argv)))
 
 
 if __name__ == "__main__":
