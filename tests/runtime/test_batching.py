@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 
 import pytest
 
@@ -24,10 +25,21 @@ async def per_pr(ctx: Context) -> None:
     """Queue every event's run under its PR, so the queue shows the order of arrival."""
 
 
-async def script_calls(store: Store) -> int:
-    """Return how many EVALSHA calls the Redis server has run so far."""
-    stats = await store.redis.info("commandstats")
-    return int(stats.get("cmdstat_evalsha", {}).get("calls", 0))
+class TickingClock(ManualClock):
+    """A manual clock that moves 1 ms each time it is read: one tick per store call."""
+
+    def now_ms(self) -> int:
+        """Return the time, then move on by a millisecond."""
+        now = super().now_ms()
+        self.advance(0.001)
+        return now
+
+
+async def calls_for(store: Store, ids: list[str]) -> int:
+    """Return how many store calls recorded `ids`: each call stamps its events with its tick."""
+    rows = await store.redis.zrange(store.keys.events, 0, -1, withscores=True)
+    stamps = dict(cast(list[tuple[str, float]], rows))
+    return len({stamps[i] for i in ids})
 
 
 def event(event_id: str, pr: int = 1) -> Event:
@@ -41,25 +53,22 @@ async def sent_concurrently(runtime: Runtime, ids: list[str]) -> list[SendResult
 
 
 @pytest.fixture
-async def runtime(real_store: Store) -> Runtime:
-    """Return a runtime on the real Redis whose script is already loaded."""
-    rt = Runtime(real_store, [per_pr], clock=ManualClock())
-    await rt.send_one(event("warm-up", pr=0))  # loads the script: later calls are one EVALSHA
-    return rt
+def runtime(real_store: Store) -> Runtime:
+    """Return a runtime on the real Redis whose clock ticks once per store call."""
+    return Runtime(real_store, [per_pr], clock=TickingClock())
 
 
 async def test_a_lone_send_goes_at_once_in_its_own_call(runtime: Runtime) -> None:
-    before = await script_calls(runtime.store)
-    results = [await runtime.send_one(event(f"d-{n}")) for n in range(3)]
+    ids = [f"d-{n}" for n in range(3)]
+    results = [await runtime.send_one(event(i)) for i in ids]
     assert [r.status for r in results] == ["queued"] * 3
-    assert await script_calls(runtime.store) - before == 3
+    assert await calls_for(runtime.store, ids) == 3
 
 
 async def test_concurrent_sends_share_one_call_in_arrival_order(runtime: Runtime) -> None:
     ids = [f"d-{n}" for n in range(10)]
-    before = await script_calls(runtime.store)
     results = await sent_concurrently(runtime, ids)
-    assert await script_calls(runtime.store) - before == 1
+    assert await calls_for(runtime.store, ids) == 1
     assert [(r.event_id, r.status) for r in results] == [(i, "queued") for i in ids]
     store = runtime.store
     queued = await store.redis.lrange(store.keys.queue("key:1"), 0, -1)
@@ -75,14 +84,12 @@ async def test_a_repeat_inside_one_call_is_a_duplicate(runtime: Runtime) -> None
     assert queued == 2
 
 
-async def test_batches_are_bounded_and_follow_each_other(real_store: Store) -> None:
-    runtime = Runtime(real_store, [per_pr], clock=ManualClock())
-    runtime.batcher = EnqueueBatcher(real_store, runtime.clock, max_batch=4, max_inflight=1)
-    await runtime.send_one(event("warm-up", pr=0))
-    before = await script_calls(real_store)
-    results = await sent_concurrently(runtime, [f"d-{n}" for n in range(10)])
+async def test_batches_are_bounded_and_follow_each_other(runtime: Runtime) -> None:
+    runtime.batcher = EnqueueBatcher(runtime.store, runtime.clock, max_batch=4, max_inflight=1)
+    ids = [f"d-{n}" for n in range(10)]
+    results = await sent_concurrently(runtime, ids)
     assert [r.status for r in results] == ["queued"] * 10
-    assert await script_calls(real_store) - before == 3  # 4 + 4 + 2
+    assert await calls_for(runtime.store, ids) == 3  # 4 + 4 + 2
 
 
 async def test_every_waiter_hears_that_the_store_is_down() -> None:
