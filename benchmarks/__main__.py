@@ -56,8 +56,8 @@ async def run(quick: bool, skip_soak: bool) -> list[Row]:
         await redis.start()
         try:
             args = ingest.default_args(redis.url)
-            args.seconds, args.rounds = (1.5, 1) if quick else (3.0, 3)
-            rows += ingest.rows(await ingest.collect(args))
+            args.seconds, args.rounds = (2, 2) if quick else (3, 4)
+            rows += ingest.rows(await ingest.collect(args), ingest.generator_name())
             runs, parked = (1000, 2000) if quick else (5000, 10_000)
             rows += runtime.rows(await runtime.collect(runs, redis.url, 64, parked))
             rows += recovery.rows(await recovery.measure(redis.url, 3 if quick else 5))

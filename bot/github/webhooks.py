@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
+import orjson
+
 from bot.runtime import Event, NonRetriableError
 
 # GitHub never sends a payload over 25 MB.
@@ -158,17 +160,42 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+# orjson decodes a payload about three times faster than `json`, but it nests up to 1024 deep
+# where `json` stops earlier (at Python's recursion limit), so it only decides texts with at most
+# 512 opening brackets, too few to nest that deep; `json` decides the rest and whatever orjson
+# refuses, and words every refusal as before. (orjson also reads integers beyond 64 bits as
+# floats: no GitHub payload has one, and the stored record keeps the text as it was sent.)
+_FAST_MAX_BRACKETS = 512
+
+
+def _decode_fast(text: str | bytes) -> Any | None:
+    if not isinstance(text, str):
+        return None
+    if not 0 < text.count("{") + text.count("[") <= _FAST_MAX_BRACKETS:
+        return None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+
+
 def decode_json(text: str | bytes) -> dict[str, Any]:
     """Decode a JSON object, or raise BadDeliveryError saying what is wrong."""
+    value = _decode_fast(text)
+    if value is None:
+        value = _decode_strict(text)
+    if not isinstance(value, dict):
+        raise BadDeliveryError(f"payload must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _decode_strict(text: str | bytes) -> Any:
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant)
     except RecursionError:
         raise BadDeliveryError("invalid JSON: nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadDeliveryError(f"invalid JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise BadDeliveryError(f"payload must be a JSON object, got {type(value).__name__}")
-    return value
 
 
 def decode_form(body: bytes) -> str:
@@ -220,7 +247,7 @@ def parse_delivery(headers: Mapping[str, str], body: bytes, secret: str | None) 
         verify_signature(body, lowered.get(SIGNATURE_HEADER.lower()), secret)
     event, delivery_id = delivery_headers(lowered)
     text = payload_text(body, lowered.get("content-type"))
-    return Delivery(event, delivery_id, decode_json(text), delivery_meta(headers), text)
+    return Delivery(event, delivery_id, decode_json(text), delivery_meta(lowered), text)
 
 
 def header_ids(headers: Mapping[str, str]) -> tuple[str, str]:

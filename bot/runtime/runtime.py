@@ -7,6 +7,7 @@ import logging
 import random
 from collections.abc import Iterable, Mapping, Sequence
 
+from bot.runtime.batching import EnqueueBatcher
 from bot.runtime.clock import Clock, SystemClock
 from bot.runtime.errors import StoreUnavailableError
 from bot.runtime.events import Event
@@ -41,6 +42,7 @@ class Runtime:
         self.observer = observer or Observer()
         self.wakeup = asyncio.Event()
         self._cron_due: dict[str, int] = {}
+        self.batcher = EnqueueBatcher(store, self.clock)
 
     async def send(
         self,
@@ -67,6 +69,21 @@ class Runtime:
             SendResult(item.event_id, STATUS[code], tuple(r.run_id for r in item.runs))
             for item, code in zip(items, result.codes, strict=True)
         ]
+
+    async def send_one(
+        self, event: Event, meta: Mapping[str, str] | None = None, raw_data: str | None = None
+    ) -> SendResult:
+        """Store and enqueue one event like `send`, in one store call with concurrent senders."""
+        item = self.planner.plan(event, meta, False, raw_data)
+        code, cancelled = await self.batcher.enqueue(item)
+        if code == 1:
+            self.wakeup.set()
+        if cancelled:
+            try:
+                await self.flush_cancelled()
+            except StoreUnavailableError as exc:  # the events are stored; a worker sends them
+                log.warning("cancelled events not sent yet: %s", exc)
+        return SendResult(item.event_id, STATUS[code], tuple(r.run_id for r in item.runs))
 
     async def flush_cancelled(self, limit: int = 100) -> int:
         """Send the `prbot/function.cancelled` events of runs cancelled since; return how many."""

@@ -163,9 +163,7 @@ class Receiver:
             pong = Pong(id=delivery.delivery_id, status="pong", hook_id=delivery.hook_id)
             return Answer(200, pong.model_dump(), "pong", *ids)
         try:
-            [result] = await self.runtime.send(
-                [delivery.to_event()], meta=[delivery.meta], raw_data=[delivery.raw]
-            )
+            result = await self.runtime.send_one(delivery.to_event(), delivery.meta, delivery.raw)
         except StoreUnavailableError as exc:
             answer = _unavailable("store unavailable; retry later", "unavailable", *ids)
             answer.note = f"not accepted, ask GitHub to redeliver: {exc}"
