@@ -24,6 +24,19 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
 return 0
 """
+# A lock that lives in a run (KEYS: its claims hash, its state hash; ARGV: name, token): it goes
+# when the run ends. Only a running run takes one: a worker that lost its run gets 0 (held).
+RUN_LOCK = """
+local held = redis.call('HGET', KEYS[1], ARGV[1])
+if held then return held == ARGV[2] and 1 or 0 end
+if redis.call('HGET', KEYS[2], 'status') ~= 'running' then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
+RUN_UNLOCK = """
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+return redis.call('HDEL', KEYS[1], ARGV[1])
+"""
 # KEYS: the pace key. ARGV: now_ms, interval_ms, burst_ms. Returns how long to wait (ms).
 # A generic cell rate algorithm: the key holds the theoretical arrival time (TAT) of the next
 # request; a request may go when TAT is at most `burst_ms` ahead of now, and moves TAT one
@@ -47,6 +60,8 @@ class AppData:
         self._keys = keys
         self._lock = client.register_script(LOCK)
         self._unlock = client.register_script(UNLOCK)
+        self._run_lock = client.register_script(RUN_LOCK)
+        self._run_unlock = client.register_script(RUN_UNLOCK)
         self._reserve = client.register_script(RESERVE)
 
     async def get(self, kind: str, name: str) -> dict[str, str]:
@@ -97,15 +112,25 @@ class AppData:
             else:
                 await self._redis.pexpire(key, ttl_ms)
 
-    async def lock(self, name: str, token: str, ttl_ms: int) -> bool:
-        """Take (or re-enter) the lock `name`; False while another token holds it."""
+    async def lock(self, name: str, token: str, ttl_ms: int, run_id: str | None = None) -> bool:
+        """Take (or re-enter) the lock `name`; False while another token holds it.
+
+        With `run_id` the lock lives in that run instead of `ttl_ms`: it goes when the run ends,
+        and only a running run can take it.
+        """
         with translate_errors():
+            if run_id is not None:
+                keys = [self._keys.claims(run_id), self._keys.run(run_id)]
+                return bool(await self._run_lock(keys=keys, args=[name, token]))
             got = await self._lock(keys=[self._keys.data("lock", name)], args=[token, ttl_ms])
         return bool(got)
 
-    async def unlock(self, name: str, token: str) -> None:
+    async def unlock(self, name: str, token: str, run_id: str | None = None) -> None:
         """Release the lock if it is still ours (compare-and-delete in one script)."""
         with translate_errors():
+            if run_id is not None:
+                await self._run_unlock(keys=[self._keys.claims(run_id)], args=[name, token])
+                return
             await self._unlock(keys=[self._keys.data("lock", name)], args=[token])
 
     async def reserve(self, name: str, now_ms: float, interval_ms: float, burst_ms: float) -> float:

@@ -42,6 +42,7 @@ local function create_run(eid, r, now)
     for _, x in ipairs(cjson.decode(r.cancels)) do listen(x, 'c:' .. r.id) end
   end
   redis.call('ZADD', c.runs, now, r.id)
+  hold(eid, r.id)
   if r.thr then
     redis.call('HSET', rk, 'thr', r.thr, 'thr_limit', r.thr_limit, 'thr_period', r.thr_period)
     redis.call('RPUSH', c.thp .. r.thr, r.id)
@@ -52,9 +53,13 @@ local function create_run(eid, r, now)
   return true
 end
 
+-- A pending debounce keeps the record of the event its run will be made from.
 local function debounce_push(eid, spec, r, now)
   local k = c.dbp .. r.db
-  local first = tonumber(redis.call('HGET', k, 'first') or now)
+  local v = redis.call('HMGET', k, 'first', 'event')
+  local first = tonumber(v[1] or now)
+  hold(eid, 'd:' .. r.db)
+  if v[2] and v[2] ~= eid then unhold(v[2], 'd:' .. r.db, false, now) end
   redis.call('HSET', k, 'first', first, 'event', eid, 'run', spec)
   local at = now + r.db_period
   if r.db_max and first + r.db_max < at then at = first + r.db_max end
@@ -65,7 +70,10 @@ local function debounce_fire(key, now)
   local k = c.dbp .. key
   local v = redis.call('HMGET', k, 'event', 'run')
   redis.call('DEL', k)
-  if v[1] and v[2] then create_run(v[1], cjson.decode(v[2]), now) end
+  if v[1] and v[2] then
+    create_run(v[1], cjson.decode(v[2]), now)
+    unhold(v[1], 'd:' .. key, false, now)
+  end
 end
 
 local function fire_timers(now, limit)
@@ -93,8 +101,38 @@ end
 local function remember(name, eid, now)
   local k = c.recp .. name
   redis.call('ZADD', k, now, eid)
+  redis.call('ZREMRANGEBYSCORE', k, '-inf', now - c.recent_ttl)
   redis.call('ZREMRANGEBYRANK', k, 0, -(c.recent_max + 1))
   redis.call('PEXPIRE', k, c.recent_ttl)
+end
+
+-- Keep `events_max` events and `event_ttl` of them: the dropped ones go with their ended runs,
+-- unless held (then the last hold deletes them). At most 500 a call keeps each call short.
+local function trim_events(now)
+  local old = redis.call('ZRANGEBYSCORE', c.events, '-inf', now - c.event_ttl, 'LIMIT', 0, 500)
+  local extra = math.min(redis.call('ZCARD', c.events) - #old - c.events_max, 500)
+  if extra > 0 then
+    for _, eid in ipairs(redis.call('ZRANGE', c.events, #old, #old + extra - 1)) do
+      old[#old + 1] = eid
+    end
+  end
+  for _, eid in ipairs(old) do
+    redis.call('ZREM', c.events, eid)
+    if redis.call('HEXISTS', c.ep .. eid .. c.hs, '#') == 0 then drop_event(eid) end
+  end
+end
+
+-- A backstop: past `runs_max` the oldest runs leave the index, completed ones with their keys.
+local function trim_runs()
+  local extra = math.min(redis.call('ZCARD', c.runs) - c.runs_max, 500)
+  if extra <= 0 then return end
+  for _, rid in ipairs(redis.call('ZRANGE', c.runs, 0, extra - 1)) do
+    local rk = c.rp .. rid
+    if redis.call('HGET', rk, 'status') == 'completed' then
+      redis.call('DEL', rk, rk .. c.ss, rk .. c.ls, rk .. c.cls)
+    end
+  end
+  redis.call('ZREMRANGEBYRANK', c.runs, 0, extra - 1)
 end
 
 -- m: {id, name, dedup, runs = [run spec JSON texts]}; record '' means already stored (rerun).
@@ -106,7 +144,11 @@ local function enqueue_one(m, record, now)
     redis.call('SET', c.dp .. m.id, now, 'PX', c.dedup_ttl)
   end
   if record ~= '' then
-    redis.call('SET', c.ep .. m.id, record, 'PX', c.event_ttl)
+    if redis.call('HEXISTS', c.ep .. m.id .. c.hs, '#') == 1 then
+      redis.call('SET', c.ep .. m.id, record)  -- held: it lives as long as what holds it
+    else
+      redis.call('SET', c.ep .. m.id, record, 'PX', c.event_ttl)
+    end
     redis.call('ZADD', c.events, now, m.id)
     remember(m.name, m.id, now)
     -- Listeners first: an event may cancel or resume earlier runs, never the runs it makes.
@@ -138,11 +180,9 @@ local function enqueue_all(i, now)
   for k = 1, n do
     out[k] = enqueue_one(cjson.decode(ARGV[i + 2 * k - 1]), ARGV[i + 2 * k], now)
   end
-  redis.call('ZREMRANGEBYSCORE', c.events, '-inf', now - c.event_ttl)
-  local extra = redis.call('ZCARD', c.events) - c.events_max
-  if extra > 0 then redis.call('ZREMRANGEBYRANK', c.events, 0, extra - 1) end
-  extra = redis.call('ZCARD', c.runs) - c.runs_max
-  if extra > 0 then redis.call('ZREMRANGEBYRANK', c.runs, 0, extra - 1) end
+  trim_events(now)
+  trim_runs()
+  trim_failed(now)
   return out
 end
 """
