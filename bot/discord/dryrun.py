@@ -13,6 +13,7 @@ from typing import TextIO
 
 from bot.discord.shapes import (
     UNKNOWN_CHANNEL,
+    ArchivedPage,
     ChannelInfo,
     DiscordApiError,
     EmbedSpec,
@@ -182,6 +183,10 @@ class DryRunAdapter:
         """Return this session's archived threads in the channel, newest first."""
         found = [t for t in self._threads.values() if t.parent_id == channel_id and t.archived]
         return found[::-1]
+
+    async def archived_page(self, channel_id: int, before: str | None) -> ArchivedPage:
+        """Return this session's archived threads in the channel as one page."""
+        return ArchivedPage(await self.archived_threads(channel_id, 1), None)
 
     async def close(self) -> None:
         """Nothing to release."""

@@ -90,6 +90,15 @@ class ThreadInfo:
     locked: bool = False
     applied_tags: tuple[int, ...] = ()
     messages_sent: int = 0  # `total_message_sent`: 0 means nothing was ever posted in it
+    archived_at: str | None = None  # `archive_timestamp` (ISO 8601) of an archived thread
+
+
+@dataclass(frozen=True)
+class ArchivedPage:
+    """One page of a channel's archived threads, newest first, and where the next one starts."""
+
+    threads: list[ThreadInfo]
+    next_before: str | None  # None: this was the oldest page
 
 
 @dataclass(frozen=True)
@@ -166,6 +175,10 @@ class DiscordAdapter(Protocol):
 
     async def archived_threads(self, channel_id: int, max_pages: int) -> list[ThreadInfo]:
         """Return public archived threads of the channel, newest first, up to `max_pages`."""
+        ...
+
+    async def archived_page(self, channel_id: int, before: str | None) -> ArchivedPage:
+        """Return one page of public archived threads archived before `before` (None: newest)."""
         ...
 
     async def close(self) -> None:

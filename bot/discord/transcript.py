@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.discord.shapes import (
+    ArchivedPage,
     ChannelInfo,
     DiscordAdapter,
     OutMessage,
@@ -148,6 +149,10 @@ class RecordingAdapter:
     async def archived_threads(self, channel_id: int, max_pages: int) -> list[ThreadInfo]:
         """Return the archived threads of a channel."""
         return await self.inner.archived_threads(channel_id, max_pages)
+
+    async def archived_page(self, channel_id: int, before: str | None) -> ArchivedPage:
+        """Return a page of the archived threads of a channel."""
+        return await self.inner.archived_page(channel_id, before)
 
     async def close(self) -> None:
         """Close the inner adapter."""

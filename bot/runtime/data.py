@@ -5,10 +5,11 @@ Everything is a named operation on keys built by `Keys.data`; callers never hold
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
 
 from bot.runtime.keys import Keys
 from bot.runtime.translate import translate_errors
@@ -52,6 +53,22 @@ return wait
 """
 
 
+class DataScript:
+    """A Lua script of the product's over its own data keys, run atomically like the store's."""
+
+    def __init__(self, script: AsyncScript, keys: Keys) -> None:
+        self._script = script
+        self._keys = keys
+
+    async def __call__(
+        self, keys: Sequence[tuple[str, ...]], args: Sequence[str | int | float | bytes] = ()
+    ) -> Any:
+        """Run it on the data keys named by `keys` (parts after `data:`) with `args`."""
+        names = [self._keys.data(*parts) for parts in keys]
+        with translate_errors():
+            return await self._script(keys=names, args=list(args))
+
+
 class AppData:
     """Records, locks and paces under `<prefix>:data:…`, each operation atomic."""
 
@@ -63,6 +80,10 @@ class AppData:
         self._run_lock = client.register_script(RUN_LOCK)
         self._run_unlock = client.register_script(RUN_UNLOCK)
         self._reserve = client.register_script(RESERVE)
+
+    def script(self, lua: str) -> DataScript:
+        """Register a Lua script over data keys (KEYS), for writes that must be atomic."""
+        return DataScript(self._redis.register_script(lua), self._keys)
 
     async def get(self, kind: str, name: str) -> dict[str, str]:
         """Return every field of the record `kind/name` (empty when there is none)."""
