@@ -26,6 +26,7 @@ from pathlib import Path
 import httpx
 
 from benchmarks import sender
+from benchmarks.calls import BEFORE_THE_RECORDINGS
 from benchmarks.cluster import RedisServer
 from benchmarks.stories import REPOS, Pr, add_comments, load_templates, skeleton, write_story
 from benchmarks.table import Row
@@ -34,6 +35,7 @@ from bot.ops.fixtures import Delivery
 from bot.ops.replay import drain
 from bot.ops.serve import build_store
 from bot.prs.deps import Deps
+from bot.prs.mapping import ThreadStore
 from bot.runtime import Runtime, Store, Worker
 from bot.settings import load_settings
 from bot.web.app import WEBHOOK_PATH, create_app
@@ -127,11 +129,6 @@ async def sample(store: Store, sent: int) -> Sample:
     return Sample(sent, int(info["used_memory"]), counts, kind_bytes)
 
 
-async def until_idle(runtime: Runtime, worker: Worker) -> None:
-    """Run until no run is queued, running or due (the fake has no faults: nothing waits)."""
-    await drain(runtime, worker)
-
-
 async def measure(redis_url: str, delivery_max: int, checkpoints: list[int]) -> Memory:
     """Send deliveries through the app on `redis_url`, sampling Redis at each checkpoint."""
     async with FakeDiscord(route_limit=100_000, global_limit=100_000, rename_limit=100_000) as fake:
@@ -147,6 +144,8 @@ async def measure(redis_url: str, delivery_max: int, checkpoints: list[int]) -> 
         await store.redis.flushdb()
         adapter = await DiscordRestAdapter.login(fake.token, api_base=fake.api_base)
         runtime = Runtime(store, build_functions(Deps.build(settings, store, adapter)))
+        # Steady state, as in benchmarks.calls: the store has held every mapping all along.
+        await ThreadStore(store).hold_every_mapping_since(BEFORE_THE_RECORDINGS)
         worker = Worker(runtime, concurrency=32)
         transport = httpx.ASGITransport(app=create_app(settings, runtime))
         empty = int((await store.redis.info("memory"))["used_memory"])
@@ -159,7 +158,7 @@ async def measure(redis_url: str, delivery_max: int, checkpoints: list[int]) -> 
                 if n % BATCH == 0:
                     await worker.run_until_idle()
                 if n in checkpoints:
-                    await until_idle(runtime, worker)
+                    await drain(runtime, worker)  # every run ended
                     samples.append(await sample(store, n))
         await adapter.close()
         await store.close()

@@ -63,12 +63,18 @@ local function drop_event(eid)
   redis.call('DEL', c.ep .. eid, hk)
 end
 
+-- Whether anything holds the event's record (`#` counts the holds; 0 or absent: none).
+local function held(eid)
+  return tonumber(redis.call('HGET', c.ep .. eid .. c.hs, '#') or '0') > 0
+end
+
 -- `who` (a run id, `c:<run>` or `d:<key>`) needs the event's record: keep it, whatever its age.
-local function hold(eid, who)
+-- `fresh`: the record was just stored without a TTL, in this script (nothing to take off).
+-- A run id is held once, when the run is made (never again once it ended).
+local function hold(eid, who, fresh)
   local hk = c.ep .. eid .. c.hs
-  if redis.call('HGET', hk, who) == '1' then return end
-  redis.call('HSET', hk, who, '1')
-  if redis.call('HINCRBY', hk, '#', 1) == 1 then
+  if redis.call('HSET', hk, who, '1') == 0 then return end
+  if redis.call('HINCRBY', hk, '#', 1) == 1 and not fresh then
     redis.call('PERSIST', c.ep .. eid)
     redis.call('PERSIST', hk)
   end
@@ -80,7 +86,6 @@ local function unhold(eid, who, ended, now)
   if redis.call('HGET', hk, who) ~= '1' then return end
   if ended then redis.call('HSET', hk, who, '0') else redis.call('HDEL', hk, who) end
   if redis.call('HINCRBY', hk, '#', -1) > 0 then return end
-  redis.call('HDEL', hk, '#')
   local at = redis.call('ZSCORE', c.events, eid)
   local left = at and tonumber(at) + c.event_ttl - now or 0
   if left > 0 then

@@ -31,7 +31,8 @@ local function throttle_admit(key, now)
   end
 end
 
-local function create_run(eid, r, now)
+-- `fresh`: the event's record was stored by this very script, without a TTL (see hold).
+local function create_run(eid, r, now, fresh)
   local rk = c.rp .. r.id
   if redis.call('EXISTS', rk) == 1 then return false end
   redis.call('HSET', rk, 'fn', r.fn, 'event', eid, 'key', r.key, 'status', 'queued',
@@ -42,7 +43,7 @@ local function create_run(eid, r, now)
     for _, x in ipairs(cjson.decode(r.cancels)) do listen(x, 'c:' .. r.id) end
   end
   redis.call('ZADD', c.runs, now, r.id)
-  hold(eid, r.id)
+  hold(eid, r.id, fresh)
   if r.thr then
     redis.call('HSET', rk, 'thr', r.thr, 'thr_limit', r.thr_limit, 'thr_period', r.thr_period)
     redis.call('RPUSH', c.thp .. r.thr, r.id)
@@ -101,7 +102,6 @@ end
 local function remember(name, eid, now)
   local k = c.recp .. name
   redis.call('ZADD', k, now, eid)
-  redis.call('ZREMRANGEBYSCORE', k, '-inf', now - c.recent_ttl)
   redis.call('ZREMRANGEBYRANK', k, 0, -(c.recent_max + 1))
   redis.call('PEXPIRE', k, c.recent_ttl)
 end
@@ -118,7 +118,7 @@ local function trim_events(now)
   end
   for _, eid in ipairs(old) do
     redis.call('ZREM', c.events, eid)
-    if redis.call('HEXISTS', c.ep .. eid .. c.hs, '#') == 0 then drop_event(eid) end
+    if not held(eid) then drop_event(eid) end
   end
 end
 
@@ -143,9 +143,13 @@ local function enqueue_one(m, record, now)
     if seen and now - tonumber(seen) < c.dedup_ttl then return 0 end
     redis.call('SET', c.dp .. m.id, now, 'PX', c.dedup_ttl)
   end
+  -- A new event that makes runs is stored without a TTL (they hold it); it gets one at the end
+  -- if nothing does. One already held (sent again) keeps none.
+  local fresh = false
   if record ~= '' then
-    if redis.call('HEXISTS', c.ep .. m.id .. c.hs, '#') == 1 then
-      redis.call('SET', c.ep .. m.id, record)  -- held: it lives as long as what holds it
+    fresh = #m.runs > 0 and redis.call('EXISTS', c.ep .. m.id .. c.hs) == 0
+    if fresh or held(m.id) then
+      redis.call('SET', c.ep .. m.id, record)
     else
       redis.call('SET', c.ep .. m.id, record, 'PX', c.event_ttl)
     end
@@ -164,11 +168,12 @@ local function enqueue_one(m, record, now)
       if r.db then
         debounce_push(m.id, spec, r, now)
         made = made + 1
-      elseif create_run(m.id, r, now) then
+      elseif create_run(m.id, r, now, fresh) then
         made = made + 1
       end
     end
   end
+  if fresh and not held(m.id) then redis.call('PEXPIRE', c.ep .. m.id, c.event_ttl) end
   if made > 0 then return 1 end
   return 0
 end
@@ -182,7 +187,6 @@ local function enqueue_all(i, now)
   end
   trim_events(now)
   trim_runs()
-  trim_failed(now)
   return out
 end
 """

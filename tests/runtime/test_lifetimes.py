@@ -228,9 +228,11 @@ async def test_failed_runs_leave_after_their_time_with_their_keys(store: Store) 
     await Worker(rt).run_until_idle()
     run_id = run_id_for("f1", "fails")
     assert await store.redis.zrange(store.keys.runs_failed, 0, -1) == [run_id]
+    assert 0 < await store.redis.pttl(store.keys.run(run_id)) <= store.limits.failed_ttl_ms
     clock.advance(31 * DAY_S)
-    await rt.send([Event(name="t/noise", id="later")])
-    assert await store.redis.zrange(store.keys.runs_failed, 0, -1) == []
+    await rt.send([Event(name="t/fails", id="f2")])  # the next failure trims the index
+    await Worker(rt).run_until_idle()
+    assert await store.redis.zrange(store.keys.runs_failed, 0, -1) == [run_id_for("f2", "fails")]
     assert await store.redis.exists(store.keys.run(run_id), store.keys.log(run_id)) == 0
 
 
