@@ -66,7 +66,7 @@ class ThreadFinder:
         prefix = render.thread_prefix(name_template(self.settings, channel_id), repo, number)
         thread = await self._search(channel, prefix)
         if thread is None:
-            await self.records.searched(key)
+            await self.records.searched(key, opened)
             return None
         record = ThreadRecord(
             thread_id=thread.id,
@@ -139,7 +139,7 @@ class ThreadFinder:
         state = "draft" if subject.draft else "open"
         minutes = self.settings.thread_auto_archive_minutes
         # Recorded before the POST: if its answer is lost, whoever comes next searches first.
-        await self.records.creating(subject.key)
+        await self.records.creating(subject.key, subject.created_at)
         try:
             if channel.forum:
                 tags = status_tags(self.settings, channel, (), state, None)

@@ -66,6 +66,11 @@ def _encode(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def _opened(opened: datetime | None) -> dict[str, object]:
+    # Every write says when the PR opened, if known: its expiry is noted with it (retention.py).
+    return {} if opened is None else {"opened": opened.timestamp()}
+
+
 class ThreadStore:
     """The PR key -> thread mapping; field-wise writes so concurrent functions never clobber."""
 
@@ -100,9 +105,9 @@ class ThreadStore:
         fields = record.model_dump(exclude=leave | ({"state"} if adopted else set()))
         await self.update(pr, **fields, creating="")
 
-    async def creating(self, pr: str) -> None:
+    async def creating(self, pr: str, opened: datetime | None = None) -> None:
         """Say a thread is about to be created for the PR (cleared by `put`)."""
-        await self.update(pr, creating=str(self._now_s()))
+        await self.update(pr, creating=str(self._now_s()), **_opened(opened))
 
     async def pending(self, pr: str) -> bool:
         """Tell whether a creation started and was never recorded: the thread may exist."""
@@ -129,9 +134,9 @@ class ThreadStore:
         args.append(repr(now + CLOCK_MARGIN_S))
         return bool(await self._may_have_lost(self._keys(pr), args))
 
-    async def searched(self, pr: str) -> None:
+    async def searched(self, pr: str, opened: datetime | None = None) -> None:
         """Say a complete search of the channel found no thread for the PR (none to re-adopt)."""
-        await self.update(pr, searched=str(self._now_s()))
+        await self.update(pr, searched=str(self._now_s()), **_opened(opened))
 
     async def update(self, pr: str, **fields: object) -> list[str | None]:
         """Write some fields of the record (and keep it as long as its PR's state says).

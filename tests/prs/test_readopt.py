@@ -157,10 +157,14 @@ async def test_a_closed_prs_mapping_expires_and_its_return_readopts_the_thread(
     assert await finder.ensure(subject(5, opened_now), True, "i5")
     key = store.keys.data("thread", "o/r#5")
     assert await store.redis.pttl(key) == -1  # open: kept
+    expiring = store.keys.data("meta", "expiring")
+    assert await store.redis.zrange(expiring, 0, -1) == []  # nothing noted for an open PR
     await records.update("o/r#5", state="closed")
     assert 0 < await store.redis.pttl(key) <= KEEP_MS
+    assert await store.redis.zrange(expiring, 0, -1) == [f"{opened_now.timestamp()!r}|o/r#5"]
     await records.update("o/r#5", state="open")  # reopened
     assert await store.redis.pttl(key) == -1
+    assert await store.redis.zrange(expiring, 0, -1) == []
     await records.update("o/r#5", state="merged")
     (thread,) = world.fake.threads_in(world.text.id)
     discord_threads.edit_channel(world.fake.state, thread.id, {"archived": True})
