@@ -42,7 +42,8 @@ async def test_a_rename_waiting_out_the_limit_past_retention_still_renames(
 
     await h.settle()  # both clocks jump the 600 s
 
-    title = load_delivery(scenarios_dir() / "edge-cases" / "05-edited-title-1.json").payload()
-    assert h.thread().name == f"#43 {title['pull_request']['title']}"
+    edit = load_delivery(scenarios_dir() / "edge-cases" / "05-edited-title-1.json").payload()
+    pull: dict[str, Any] = edit["pull_request"]  # type: ignore[assignment]
+    assert h.thread().name == f"#43 {pull['title']}"
     assert await h.failed_runs() == []
     assert await h.store.redis.exists(h.store.keys.event(rename_event)) == 0  # gone with its run
