@@ -1,9 +1,9 @@
 """`python -m benchmarks [--quick] [--skip-soak]`: run every benchmark, print ONE Markdown table.
 
 Ingest, end to end, Discord calls per event, runtime throughput (also with runs parked in
-waits), kill → resume time, and the soak (for its verdict and the peak RSS of `prbot serve`).
-Redis is a private redis-server on a free loopback port (append-only, fsync every second),
-started and stopped here; only 127.0.0.1 is contacted.
+waits), kill → resume time, Redis memory under `DELIVERY_MAX`, and the soak (for its verdict
+and the peak RSS of `prbot serve`). Redis is a private redis-server on a free loopback port
+(append-only, fsync every second), started and stopped here; only 127.0.0.1 is contacted.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import calls, e2e, ingest, recovery, runtime
+from benchmarks import calls, e2e, ingest, memory, recovery, runtime
 from benchmarks.cluster import RedisServer
 from benchmarks.soak import SoakConfig, SoakResult, soak
 from benchmarks.table import Row, markdown
@@ -65,6 +65,7 @@ async def run(quick: bool, skip_soak: bool) -> list[Row]:
             redis.stop()
     rows += e2e.rows(await e2e.collect(50 if quick else 200))
     rows += calls.rows(await calls.collect())
+    rows += memory.rows(await memory.collect(quick))
     if not skip_soak:
         config = QUICK_SOAK if quick else SoakConfig()
         result = await soak(config)

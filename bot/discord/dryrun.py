@@ -13,6 +13,7 @@ from typing import TextIO
 
 from bot.discord.shapes import (
     UNKNOWN_CHANNEL,
+    ArchivedPage,
     ChannelInfo,
     DiscordApiError,
     EmbedSpec,
@@ -187,6 +188,10 @@ class DryRunAdapter:
     async def respond(self, application_id: int, token: str, message: OutMessage) -> None:
         """Record the answer to an interaction (never its token)."""
         self._emit(f"interaction answer: {message_text(message)}")
+
+    async def archived_page(self, channel_id: int, before: str | None) -> ArchivedPage:
+        """Return this session's archived threads in the channel as one page."""
+        return ArchivedPage(await self.archived_threads(channel_id, 1), None)
 
     async def close(self) -> None:
         """Nothing to release."""

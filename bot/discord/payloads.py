@@ -62,6 +62,7 @@ class Channel(Payload):
             meta.locked,
             tuple(self.applied_tags),
             self.total_message_sent,
+            meta.archive_timestamp if meta.archived else None,
         )
 
 

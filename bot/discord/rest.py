@@ -21,6 +21,7 @@ from bot.discord.http import DEFAULT_API_BASE, Sleep, discord, use_discord_http
 from bot.discord.pacing import Pacer
 from bot.discord.payloads import Channel, Message, Payload, Snowflake, ThreadPage
 from bot.discord.shapes import (
+    ArchivedPage,
     ChannelInfo,
     EmbedSpec,
     OutMessage,
@@ -266,20 +267,24 @@ class DiscordRestAdapter:
 
     async def archived_threads(self, channel_id: int, max_pages: int) -> list[ThreadInfo]:
         """Return public archived threads, newest first, paging by archive timestamp."""
-        route = "GET /channels/{id}/threads/archived/public"
         found: list[ThreadInfo] = []
         before: str | None = None
         for _ in range(max_pages):
-            async with self._call(route):
-                data = await self.client.http.get_public_archived_threads(
-                    channel_id, before=cast(Any, before), limit=ARCHIVED_PAGE
-                )
-            page = _parse(ThreadPage, data, route)
-            found.extend(t.thread() for t in page.threads)
-            stamps = [
-                t.thread_metadata.archive_timestamp for t in page.threads if t.thread_metadata
-            ]
-            if not page.has_more or not page.threads or not stamps[-1:] or stamps[-1] is None:
+            page = await self.archived_page(channel_id, before)
+            found.extend(page.threads)
+            if page.next_before is None:
                 break
-            before = stamps[-1]
+            before = page.next_before
         return found
+
+    async def archived_page(self, channel_id: int, before: str | None) -> ArchivedPage:
+        """Return one page (100) of public archived threads archived before `before`."""
+        route = "GET /channels/{id}/threads/archived/public"
+        async with self._call(route):
+            data = await self.client.http.get_public_archived_threads(
+                channel_id, before=cast(Any, before), limit=ARCHIVED_PAGE
+            )
+        page = _parse(ThreadPage, data, route)
+        threads = [t.thread() for t in page.threads]
+        last = threads[-1].archived_at if threads else None
+        return ArchivedPage(threads, last if page.has_more else None)

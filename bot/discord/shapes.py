@@ -90,6 +90,15 @@ class ThreadInfo:
     locked: bool = False
     applied_tags: tuple[int, ...] = ()
     messages_sent: int = 0  # `total_message_sent`: 0 means nothing was ever posted in it
+    archived_at: str | None = None  # `archive_timestamp` (ISO 8601) of an archived thread
+
+
+@dataclass(frozen=True)
+class ArchivedPage:
+    """One page of a channel's archived threads, newest first, and where the next one starts."""
+
+    threads: list[ThreadInfo]
+    next_before: str | None  # None: this was the oldest page
 
 
 @dataclass(frozen=True)
@@ -170,6 +179,9 @@ class DiscordAdapter(Protocol):
 
     async def respond(self, application_id: int, token: str, message: OutMessage) -> None:
         """Edit the deferred answer of an interaction (its token lives 15 minutes)."""
+
+    async def archived_page(self, channel_id: int, before: str | None) -> ArchivedPage:
+        """Return one page of public archived threads archived before `before` (None: newest)."""
         ...
 
     async def close(self) -> None:

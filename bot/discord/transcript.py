@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.discord.shapes import (
+    ArchivedPage,
     ChannelInfo,
     DiscordAdapter,
     OutMessage,
@@ -152,6 +153,10 @@ class RecordingAdapter:
     async def respond(self, application_id: int, token: str, message: OutMessage) -> None:
         """Answer an interaction; nothing of a thread to record."""
         await self.inner.respond(application_id, token, message)
+
+    async def archived_page(self, channel_id: int, before: str | None) -> ArchivedPage:
+        """Return a page of the archived threads of a channel."""
+        return await self.inner.archived_page(channel_id, before)
 
     async def close(self) -> None:
         """Close the inner adapter."""

@@ -15,11 +15,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bot.discord import DiscordAdapter, DiscordApiError, OutMessage, is_posting_of
-from bot.runtime import RetryAfterError, Store
+from bot.runtime import RetryAfterError, Store, current_run_id
 
 log = logging.getLogger(__name__)
 
-# Longer than any run keeps retrying (RetryAfter waits included); runs are kept 7 days.
+# A claim lives in the run that takes it and goes when that run ends: exactly as long as the
+# step may be retried. Outside any run (a one-off call) it is kept this long.
 CLAIM_TTL_MS = 7 * 24 * 3600 * 1000
 
 
@@ -41,14 +42,15 @@ class Attempts:
             yield True
             return
         token = uuid.uuid4().hex
+        run_id = current_run_id()
         # The lock script takes the key only when free: a different token each call means
         # every call after the first one finds it held.
-        first = await self.data.lock(f"effect:{nonce}", token, CLAIM_TTL_MS)
+        first = await self.data.lock(f"effect:{nonce}", token, CLAIM_TTL_MS, run_id)
         try:
             yield first
         except (DiscordApiError, RetryAfterError):
             if first:
-                await self.data.unlock(f"effect:{nonce}", token)
+                await self.data.unlock(f"effect:{nonce}", token, run_id)
             raise
 
 

@@ -2,9 +2,12 @@
 
 Runs inside one durable step, under a per-PR lock, so no two runs make two threads or two intros.
 The channel is searched only when the store may have lost the mapping: the PR is older than
-the store's complete record of mappings, or a creation started and was never recorded (its
-answer lost). Otherwise a missing mapping means there is no thread, and making one costs the
-create alone (and, in a text channel, the intro).
+the store's complete record of mappings (a wiped store, or a mapping expired long after the
+close), or a creation started and was never recorded (its answer lost). Otherwise a missing
+mapping means there is no thread, and making one costs the create alone (and, in a text
+channel, the intro). The search reads the active threads, then the archived ones however old
+(bot/prs/archive.py); when it finds nothing the PR is marked searched, so its next events
+search no more.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import TypedDict
 from bot.discord import UNKNOWN_CHANNEL, ChannelInfo, DiscordApiError, ThreadEdit, ThreadInfo
 from bot.github.payloads import Subject, pr_key
 from bot.prs import render
+from bot.prs.archive import ArchiveIndex
 from bot.prs.deps import Deps
 from bot.prs.effects import Attempts, post_once
 from bot.prs.mapping import LOCK_TTL_MS, ThreadRecord, ThreadStore
@@ -24,8 +28,6 @@ from bot.prs.tags import status_tags
 from bot.runtime import RetriableError, RetryAfterError
 
 log = logging.getLogger(__name__)
-
-ARCHIVED_PAGES = 10
 
 
 class Ensured(TypedDict):
@@ -43,6 +45,7 @@ class ThreadFinder:
         self.discord = deps.discord
         self.records = records
         self.attempts = attempts
+        self.archive = ArchiveIndex(deps.store, deps.discord)
 
     async def find(
         self, repo: str, number: int, opened: datetime | None = None
@@ -63,6 +66,7 @@ class ThreadFinder:
         prefix = render.thread_prefix(name_template(self.settings, channel_id), repo, number)
         thread = await self._search(channel, prefix)
         if thread is None:
+            await self.records.searched(key, opened)
             return None
         record = ThreadRecord(
             thread_id=thread.id,
@@ -75,8 +79,9 @@ class ThreadFinder:
             # A forum post starts with its intro; an empty text thread still needs one (its
             # creation was cut short after Discord made it).
             intro=channel.forum or thread.messages_sent > 0,
+            opened=None if opened is None else opened.timestamp(),
         )
-        await self.records.put(key, record)
+        await self.records.put(key, record, adopted=True)
         log.info("re-adopted thread %s for %s", thread.id, key)
         return record
 
@@ -84,10 +89,7 @@ class ThreadFinder:
         for thread in await self.discord.active_threads(channel):
             if render.has_prefix(thread.name, prefix):
                 return thread
-        for thread in await self.discord.archived_threads(channel.id, ARCHIVED_PAGES):
-            if render.has_prefix(thread.name, prefix):
-                return thread
-        return None
+        return await self.archive.find(channel.id, prefix)
 
     async def ensure(self, subject: Subject, create: bool, intro_nonce: str) -> Ensured | None:
         """Find the PR's thread, or create it (with its intro) when `create`; None: no thread."""
@@ -137,7 +139,7 @@ class ThreadFinder:
         state = "draft" if subject.draft else "open"
         minutes = self.settings.thread_auto_archive_minutes
         # Recorded before the POST: if its answer is lost, whoever comes next searches first.
-        await self.records.creating(subject.key)
+        await self.records.creating(subject.key, subject.created_at)
         try:
             if channel.forum:
                 tags = status_tags(self.settings, channel, (), state, None)
@@ -164,6 +166,7 @@ class ThreadFinder:
             intro=channel.forum,  # a forum post's first message is the intro
             title=subject.title,
             last_message=thread.id if channel.forum else None,  # the starter has the post's id
+            opened=subject.created_at.timestamp() if subject.created_at else None,
         )
         await self.records.put(subject.key, record)
         log.info("created thread %s for %s in channel %s", thread.id, subject.key, channel.id)

@@ -7,7 +7,22 @@ The store also says since when it holds every mapping it made (`data:meta:mappin
 `since`, epoch seconds). Set the first time it is asked for, on an empty store, and gone with
 everything else when Redis is wiped: a PR opened after that instant without a mapping (and
 without a creation cut short, the `creating` field) has no thread, so finding its thread costs
-no search of the channel.
+no search of the channel. Mappings of PRs closed long ago expire, and move `since` past their
+PR's opening as they do (bot/prs/retention.py).
+
+Every key the product keeps (after `<prefix>:data:`), and what bounds it:
+
+  thread:<pr>          HASH    open or draft PR: kept; closed, merged or no thread: 30 days
+                               after its last write (retention.py)
+  meta:mappings        HASH    one key, `since`: gone only with a wipe, which is what it tells
+  meta:expiring        ZSET    the mappings that expire within 30 days
+  archive:<channel>,   HASH,   the archived-thread index of a channel: 30 days after its last
+  archived:<channel>   ZSET    use (bot/prs/archive.py)
+  lock:<pr>            String  find-or-create lock: 60 s TTL, released at the end of the step
+  lock:archive:<ch>    String  one archive scan at a time: 60 s TTL, released after the step
+  lock:effect:<nonce>  String  an effect claim outside any run (a one-off call): 7 days;
+                               inside a run the claim lives in the run (`run:<id>:claims`)
+  discord:pace         String  the shared Discord pace: expires just after its slot
 """
 
 from __future__ import annotations
@@ -18,6 +33,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from bot.prs import retention
 from bot.runtime import Store
 
 LOCK_TTL_MS = 60_000
@@ -42,6 +58,7 @@ class ThreadRecord(BaseModel):
     tags: tuple[int, ...] = ()
     title: str | None = None  # the latest title seen: what the rename function applies
     last_message: int | None = None  # the newest message prbot knows it posted in the thread
+    opened: float | None = None  # when the PR was opened (epoch s), if known
 
 
 def _encode(value: object) -> str:
@@ -52,12 +69,22 @@ def _encode(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def _opened(opened: datetime | None) -> dict[str, object]:
+    # Every write says when the PR opened, if known: its expiry is noted with it (retention.py).
+    return {} if opened is None else {"opened": opened.timestamp()}
+
+
 class ThreadStore:
     """The PR key -> thread mapping; field-wise writes so concurrent functions never clobber."""
 
     def __init__(self, store: Store, now_s: Callable[[], float] = time.time) -> None:
         self.data = store.data
         self._now_s = now_s
+        self._write = store.data.script(retention.WRITE)
+        self._may_have_lost = store.data.script(retention.MAY_HAVE_LOST)
+
+    def _keys(self, pr: str) -> list[tuple[str, ...]]:
+        return [("thread", pr), ("meta", "expiring"), ("meta", "mappings")]
 
     async def get(self, pr: str) -> ThreadRecord | None:
         """Return the record, or None when missing or partial."""
@@ -71,14 +98,19 @@ class ThreadStore:
         except ValidationError:
             return None
 
-    async def put(self, pr: str, record: ThreadRecord) -> None:
-        """Write a whole record (keeping a wanted title already stored); no creation pending."""
-        fields = record.model_dump(exclude={"title"} if record.title is None else set())
+    async def put(self, pr: str, record: ThreadRecord, adopted: bool = False) -> None:
+        """Write a whole record (keeping a wanted title already stored); no creation pending.
+
+        An `adopted` record (found on Discord) leaves out the PR's state, which it does not
+        know: it expires like a closed PR's until a lifecycle event says the PR is open.
+        """
+        leave = {"title"} if record.title is None else set()
+        fields = record.model_dump(exclude=leave | ({"state"} if adopted else set()))
         await self.update(pr, **fields, creating="")
 
-    async def creating(self, pr: str) -> None:
+    async def creating(self, pr: str, opened: datetime | None = None) -> None:
         """Say a thread is about to be created for the PR (cleared by `put`)."""
-        await self.update(pr, creating=str(self._now_s()))
+        await self.update(pr, creating=str(self._now_s()), **_opened(opened))
 
     async def pending(self, pr: str) -> bool:
         """Tell whether a creation started and was never recorded: the thread may exist."""
@@ -99,15 +131,32 @@ class ThreadStore:
 
     async def may_have_lost(self, pr: str, opened: datetime | None) -> bool:
         """Tell whether the PR may have a thread the mapping lost (then search the channel)."""
-        if opened is None or await self.pending(pr):
-            return True
-        return opened.timestamp() < await self.holds_every_mapping_since()
+        now = self._now_s()
+        at = "" if opened is None else repr(opened.timestamp())
+        args: list[str | int] = [int(now * 1000), int(CLOCK_MARGIN_S * 1000), at]
+        args.append(repr(now + CLOCK_MARGIN_S))
+        return bool(await self._may_have_lost(self._keys(pr), args))
 
-    async def update(self, pr: str, **fields: object) -> None:
-        """Write some fields of the record (and, with `thread_id`, the thread's way back)."""
-        await self.data.update("thread", pr, {k: _encode(v) for k, v in fields.items()})
-        if "thread_id" in fields:
-            await self.data.update("thread-pr", _encode(fields["thread_id"]), {"pr": pr})
+    async def searched(self, pr: str, opened: datetime | None = None) -> None:
+        """Say a complete search of the channel found no thread for the PR (none to re-adopt)."""
+        await self.update(pr, searched=str(self._now_s()), **_opened(opened))
+
+    async def update(self, pr: str, **fields: object) -> list[str | None]:
+        """Write some fields of the record (and keep it as long as its PR's state says).
+
+        Return the fields' values before the write.
+        """
+        now_ms = int(self._now_s() * 1000)
+        args: list[str | int] = [now_ms, retention.KEEP_MS, int(CLOCK_MARGIN_S * 1000), pr]
+        for name, value in fields.items():
+            args += [name, _encode(value)]
+        before = list(await self._write(self._keys(pr), args))
+        if "thread_id" in fields:  # the thread's way back to its PR (the gateway's filter)
+            back = {"pr": pr}
+            await self.data.update(
+                "thread-pr", _encode(fields["thread_id"]), back, retention.KEEP_MS
+            )
+        return before
 
     async def pr_of_thread(self, thread_id: int) -> str | None:
         """Return the key of the PR whose thread this is, if the mapping still says so."""
@@ -122,7 +171,8 @@ class ThreadStore:
 
     async def swap(self, pr: str, field: str, value: str) -> str | None:
         """Set one field, returning its previous value."""
-        return await self.data.swap("thread", pr, field, value)
+        (previous,) = await self.update(pr, **{field: value})
+        return previous
 
     async def lock(self, pr: str, token: str, ttl_ms: int) -> bool:
         """Take (or re-enter) the PR's find-or-create lock; False if another token holds it."""

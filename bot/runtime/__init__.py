@@ -1,7 +1,7 @@
 """Durable event-driven functions on Redis: events, functions, memoized steps, workers."""
 
 from bot.runtime.clock import Clock, ManualClock, SystemClock
-from bot.runtime.context import Context
+from bot.runtime.context import Context, current_run_id
 from bot.runtime.errors import (
     NonRetriableError,
     PrbotError,
@@ -51,6 +51,7 @@ __all__ = [
     "Trigger",
     "Worker",
     "cancel_run",
+    "current_run_id",
     "function",
     "nonce_for",
     "rerun",

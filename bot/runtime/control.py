@@ -44,13 +44,23 @@ class Control:
             taken = await self._scripts().flush(args=args)
         return [str(x) for x in taken]
 
-    async def cron_tick(self, key: str, tick_ms: int, event: Enqueue, now_ms: int) -> bool:
-        """Claim the tick `tick_ms` of a schedule and enqueue its event; False if already taken."""
-        args = [now_ms, key, tick_ms, *events_args([event])]
+    async def cron_tick(
+        self, key: str, tick_ms: int, keep_ms: int, event: Enqueue, now_ms: int
+    ) -> bool:
+        """Claim the tick `tick_ms` of a schedule and enqueue its event; False if already taken.
+
+        The schedule's key expires `keep_ms` after the tick: longer than to its next tick.
+        """
+        args = [now_ms, key, tick_ms, keep_ms, *events_args([event])]
         with translate_errors():
             return bool(await self._scripts().cron(args=args))
 
-    async def next_rerun(self, run_id: str) -> int:
-        """Return the next rerun number of `run_id` (1, 2, …), atomically."""
+    async def next_rerun(self, run_id: str, keep_ms: int) -> int:
+        """Return the next rerun number of `run_id` (1, 2, …); the count lives `keep_ms` more."""
+        key = self._keys.reruns(run_id)
         with translate_errors():
-            return int(await self._redis.incr(self._keys.reruns(run_id)))
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.incr(key)
+                pipe.pexpire(key, keep_ms)
+                number, _ = await pipe.execute()
+        return int(number)

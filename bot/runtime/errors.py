@@ -22,13 +22,18 @@ class NonRetriableError(PrbotError):
 
 
 class RetryAfterError(PrbotError):
-    """Retry exactly `seconds` from now (for example a rate limit that said when)."""
+    """Retry exactly `seconds` from now (for example a rate limit that said when).
+
+    `counted=False` spends no retry: only for a step that saved progress it resumes from (a
+    long scan done in slices), or that waits for another run's, so the retries always end.
+    """
 
     retriable = True
 
-    def __init__(self, message: str, seconds: float) -> None:
+    def __init__(self, message: str, seconds: float, *, counted: bool = True) -> None:
         super().__init__(message)
         self.seconds = max(0.0, float(seconds))
+        self.counted = counted
 
 
 class StoreUnavailableError(PrbotError):

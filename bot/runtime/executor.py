@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.runtime.clock import Clock
-from bot.runtime.context import Context
+from bot.runtime.context import Context, running_as
 from bot.runtime.errors import NonRetriableError, StoreUnavailableError
 from bot.runtime.events import Event
 from bot.runtime.functions import Function
@@ -128,7 +128,8 @@ class Execution:
         started = time.perf_counter()
         self.logger.info("run start %s event %s (%s)", fn.id, event.id, event.name)
         try:
-            output = await fn.handler(self._context(fn, event))
+            with running_as(self.claim.run_id):
+                output = await fn.handler(self._context(fn, event))
         except Suspend as s:
             return await self._sleep(s)
         except Parked as p:

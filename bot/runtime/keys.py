@@ -1,4 +1,33 @@
-"""Every Redis key prbot uses, built from one prefix (and nowhere else)."""
+"""Every Redis key prbot uses, built from one prefix (and nowhere else), and how long each lives.
+
+Nothing is kept for good: each key is bounded by a count, a time or the life of a run. "Live"
+runs are queued, running, retrying, sleeping or waiting; `DELIVERY_MAX` is `events_max`.
+
+  events                    ZSET    at most DELIVERY_MAX ids, DELIVERY_RETENTION_DAYS (each enqueue
+                                    trims it)
+  event:<id>, :holds        String  while indexed; past that only while a live run (or a wait it
+                            HASH    is offered to, or a pending debounce) holds it; then deleted
+  dedup:<id>                String  24 h TTL (~100 B): a redelivery within a day stays a duplicate
+  runs                      ZSET    the runs of the indexed events and live runs; runs_max
+  runs:failed               ZSET    30 days, at most min(runs_max, DELIVERY_MAX)
+  run:<id>, :steps, :log    HASH…   live: as long as the run; ended: deleted with their event
+                                    (failed ones with their failed entry), TTL 7 d / failed 30 d
+  run:<id>:cand, :claims    ZSET,   the run's wait / the run: deleted when it ends
+                            HASH
+  q:<key>, sched, lease     …       live runs: a key leaves when its queue empties
+  timers                    ZSET    parked live runs, pending debounces and throttles
+  listen:<name>, on:<…>     HASH,   live runs that wait or may be cancelled
+                            SET
+  debounce:<key>            HASH    a pending debounce (until its timer fires)
+  throttle:<key>, :log      LIST,   throttled live runs; the log: the throttle period (TTL)
+                            ZSET
+  recent:<name>             ZSET    min(1000, DELIVERY_MAX) ids per event name, 1 day (TTL)
+  idem:<fn|key>             String  1 day TTL
+  cron:<fn|expr|tz>         String  TTL: 30 days past its next tick
+  reruns:<run>              String  TTL: as long as a failed run is kept (30 days)
+  cancelled                 LIST    cancelled runs whose event is not sent yet (each claim sends)
+  data:…                            the product's keys: see bot/prs/mapping.py
+"""
 
 from __future__ import annotations
 
@@ -76,6 +105,14 @@ class Keys:
         """LIST of timeline entries (JSON) of a run."""
         return self.run_prefix + run_id + self.log_suffix
 
+    def claims(self, run_id: str) -> str:
+        """HASH name -> token: locks that live in a run and die with it (`AppData.lock`)."""
+        return self.run_prefix + run_id + self.claims_suffix
+
+    def holds(self, event_id: str) -> str:
+        """HASH of what keeps an event's record past its index entry (lua.py `hold`)."""
+        return self.event_prefix + event_id + self.holds_suffix
+
     def queue(self, concurrency_key: str) -> str:
         """LIST of run ids sharing a concurrency key, in the order their events arrived."""
         return self.queue_prefix + concurrency_key
@@ -85,7 +122,7 @@ class Keys:
         return self._k("cron", f"{function_id}|{expr}|{tz}")
 
     def reruns(self, run_id: str) -> str:
-        """Counter of the reruns made of the run `run_id` (and of its reruns)."""
+        """Counter of the reruns made of the run `run_id` (and of its reruns); expires."""
         return self._k("reruns", run_id)
 
     def data(self, *parts: str) -> str:
@@ -141,3 +178,5 @@ class Keys:
     steps_suffix = ":steps"
     log_suffix = ":log"
     candidates_suffix = ":cand"  # ZSET event id -> received ms offered to a waiting run
+    claims_suffix = ":claims"
+    holds_suffix = ":holds"

@@ -31,7 +31,8 @@ local function throttle_admit(key, now)
   end
 end
 
-local function create_run(eid, r, now)
+-- `fresh`: the event's record was stored by this very script, without a TTL (see hold).
+local function create_run(eid, r, now, fresh)
   local rk = c.rp .. r.id
   if redis.call('EXISTS', rk) == 1 then return false end
   redis.call('HSET', rk, 'fn', r.fn, 'event', eid, 'key', r.key, 'status', 'queued',
@@ -42,6 +43,7 @@ local function create_run(eid, r, now)
     for _, x in ipairs(cjson.decode(r.cancels)) do listen(x, 'c:' .. r.id) end
   end
   redis.call('ZADD', c.runs, now, r.id)
+  hold(eid, r.id, fresh)
   if r.thr then
     redis.call('HSET', rk, 'thr', r.thr, 'thr_limit', r.thr_limit, 'thr_period', r.thr_period)
     redis.call('RPUSH', c.thp .. r.thr, r.id)
@@ -52,9 +54,13 @@ local function create_run(eid, r, now)
   return true
 end
 
+-- A pending debounce keeps the record of the event its run will be made from.
 local function debounce_push(eid, spec, r, now)
   local k = c.dbp .. r.db
-  local first = tonumber(redis.call('HGET', k, 'first') or now)
+  local v = redis.call('HMGET', k, 'first', 'event')
+  local first = tonumber(v[1] or now)
+  hold(eid, 'd:' .. r.db)
+  if v[2] and v[2] ~= eid then unhold(v[2], 'd:' .. r.db, false, now) end
   redis.call('HSET', k, 'first', first, 'event', eid, 'run', spec)
   local at = now + r.db_period
   if r.db_max and first + r.db_max < at then at = first + r.db_max end
@@ -65,7 +71,10 @@ local function debounce_fire(key, now)
   local k = c.dbp .. key
   local v = redis.call('HMGET', k, 'event', 'run')
   redis.call('DEL', k)
-  if v[1] and v[2] then create_run(v[1], cjson.decode(v[2]), now) end
+  if v[1] and v[2] then
+    create_run(v[1], cjson.decode(v[2]), now)
+    unhold(v[1], 'd:' .. key, false, now)
+  end
 end
 
 local function fire_timers(now, limit)
@@ -97,6 +106,35 @@ local function remember(name, eid, now)
   redis.call('PEXPIRE', k, c.recent_ttl)
 end
 
+-- Keep `events_max` events and `event_ttl` of them: the dropped ones go with their ended runs,
+-- unless held (then the last hold deletes them). At most 500 a call keeps each call short.
+local function trim_events(now)
+  local old = redis.call('ZRANGEBYSCORE', c.events, '-inf', now - c.event_ttl, 'LIMIT', 0, 500)
+  local extra = math.min(redis.call('ZCARD', c.events) - #old - c.events_max, 500)
+  if extra > 0 then
+    for _, eid in ipairs(redis.call('ZRANGE', c.events, #old, #old + extra - 1)) do
+      old[#old + 1] = eid
+    end
+  end
+  for _, eid in ipairs(old) do
+    redis.call('ZREM', c.events, eid)
+    if not held(eid) then drop_event(eid) end
+  end
+end
+
+-- A backstop: past `runs_max` the oldest runs leave the index, completed ones with their keys.
+local function trim_runs()
+  local extra = math.min(redis.call('ZCARD', c.runs) - c.runs_max, 500)
+  if extra <= 0 then return end
+  for _, rid in ipairs(redis.call('ZRANGE', c.runs, 0, extra - 1)) do
+    local rk = c.rp .. rid
+    if redis.call('HGET', rk, 'status') == 'completed' then
+      redis.call('DEL', rk, rk .. c.ss, rk .. c.ls, rk .. c.cls)
+    end
+  end
+  redis.call('ZREMRANGEBYRANK', c.runs, 0, extra - 1)
+end
+
 -- m: {id, name, dedup, runs = [run spec JSON texts]}; record '' means already stored (rerun).
 local function enqueue_one(m, record, now)
   if m.dedup then
@@ -105,8 +143,16 @@ local function enqueue_one(m, record, now)
     if seen and now - tonumber(seen) < c.dedup_ttl then return 0 end
     redis.call('SET', c.dp .. m.id, now, 'PX', c.dedup_ttl)
   end
+  -- A new event that makes runs is stored without a TTL (they hold it); it gets one at the end
+  -- if nothing does. One already held (sent again) keeps none.
+  local fresh = false
   if record ~= '' then
-    redis.call('SET', c.ep .. m.id, record, 'PX', c.event_ttl)
+    fresh = #m.runs > 0 and redis.call('EXISTS', c.ep .. m.id .. c.hs) == 0
+    if fresh or held(m.id) then
+      redis.call('SET', c.ep .. m.id, record)
+    else
+      redis.call('SET', c.ep .. m.id, record, 'PX', c.event_ttl)
+    end
     redis.call('ZADD', c.events, now, m.id)
     remember(m.name, m.id, now)
     -- Listeners first: an event may cancel or resume earlier runs, never the runs it makes.
@@ -122,11 +168,12 @@ local function enqueue_one(m, record, now)
       if r.db then
         debounce_push(m.id, spec, r, now)
         made = made + 1
-      elseif create_run(m.id, r, now) then
+      elseif create_run(m.id, r, now, fresh) then
         made = made + 1
       end
     end
   end
+  if fresh and not held(m.id) then redis.call('PEXPIRE', c.ep .. m.id, c.event_ttl) end
   if made > 0 then return 1 end
   return 0
 end
@@ -138,11 +185,8 @@ local function enqueue_all(i, now)
   for k = 1, n do
     out[k] = enqueue_one(cjson.decode(ARGV[i + 2 * k - 1]), ARGV[i + 2 * k], now)
   end
-  redis.call('ZREMRANGEBYSCORE', c.events, '-inf', now - c.event_ttl)
-  local extra = redis.call('ZCARD', c.events) - c.events_max
-  if extra > 0 then redis.call('ZREMRANGEBYRANK', c.events, 0, extra - 1) end
-  extra = redis.call('ZCARD', c.runs) - c.runs_max
-  if extra > 0 then redis.call('ZREMRANGEBYRANK', c.runs, 0, extra - 1) end
+  trim_events(now)
+  trim_runs()
   return out
 end
 """

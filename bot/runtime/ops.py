@@ -10,6 +10,7 @@ from bot.runtime.plans import Enqueue
 from bot.runtime.runtime import Runtime
 
 CANCEL_REASON = "cancel_run"
+RERUN_TRIES = 100
 
 
 async def cancel_run(runtime: Runtime, run_id: str) -> str:
@@ -43,11 +44,17 @@ async def rerun(runtime: Runtime, run_id: str) -> str:
     if event is None:
         raise LookupError(f"run {run_id}: its event {state.get('event')} has expired")
     base = run_id_for(event.id, fn.id)
-    new_id = f"{base}-r{await runtime.store.control.next_rerun(base)}"
-    planned = replace(runtime.planner.run(fn, event, new_id, flow=False), rerun_of=run_id)
-    item = Enqueue(event.id, "", [planned], dedup=False, replay=state.get("replay") == "1")
-    result = await runtime.store.enqueue([item], runtime.clock.now_ms())
-    if result.codes[0] == 3:
-        raise LookupError(f"run {run_id}: its event {event.id} has expired")
-    runtime.wakeup.set()
-    return new_id
+    # The count is kept as long as an ended run is: a rerun still listed has a number it took.
+    # Should it have expired under a rerun that still lives, the taken numbers are skipped.
+    keep_ms = runtime.store.limits.failed_ttl_ms
+    for _ in range(RERUN_TRIES):
+        new_id = f"{base}-r{await runtime.store.control.next_rerun(base, keep_ms)}"
+        planned = replace(runtime.planner.run(fn, event, new_id, flow=False), rerun_of=run_id)
+        item = Enqueue(event.id, "", [planned], dedup=False, replay=state.get("replay") == "1")
+        result = await runtime.store.enqueue([item], runtime.clock.now_ms())
+        if result.codes[0] == 3:
+            raise LookupError(f"run {run_id}: its event {event.id} has expired")
+        if result.codes[0] == 1:
+            runtime.wakeup.set()
+            return new_id
+    raise LookupError(f"run {run_id}: no free rerun number after {RERUN_TRIES} tries")

@@ -24,6 +24,9 @@ class Limits:
     # How far back `wait_for_event(lookback_s=…)` can see, and how many events per name.
     lookback_max_ms: int = DAY_MS
     recent_max: int = 1_000
+    # A cron schedule's last tick is forgotten this long after its next tick was due (then
+    # the schedule starts afresh at its next tick): a schedule dropped from the code goes.
+    cron_idle_ms: int = 30 * DAY_MS
 
 
 @dataclass(frozen=True)

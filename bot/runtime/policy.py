@@ -41,6 +41,8 @@ def decide(
     nxt = attempt + 1
     if isinstance(error, PrbotError) and not error.retriable:
         return Decision(attempt, None)
+    if isinstance(error, RetryAfterError) and not error.counted:
+        return Decision(attempt, now_ms + int(error.seconds * 1000))
     if nxt > retries:
         return Decision(nxt, None)
     if isinstance(error, RetryAfterError):

@@ -121,9 +121,10 @@ class Runtime:
                 if due is None or due <= now:
                     tick = cron.last_tick_ms(now)
                     event = self.planner.cron_tick(fn, cron, tick)
-                    if await self.store.control.cron_tick(key, tick, event, now):
+                    due = self._cron_due[key] = cron.next_tick_ms(now)
+                    keep_ms = due - tick + self.store.limits.cron_idle_ms
+                    if await self.store.control.cron_tick(key, tick, keep_ms, event, now):
                         log.info("cron tick %d of %s claimed", tick, fn.id)
                         self.wakeup.set()
-                    due = self._cron_due[key] = cron.next_tick_ms(now)
                 soonest = due if soonest is None else min(soonest, due)
         return soonest

@@ -130,7 +130,7 @@ SAVE_STEP = with_lib(
     _FENCE,
     """
 redis.call('HSET', rk .. c.ss, ARGV[5], ARGV[6])
-if f[2] == ARGV[5] then end_wait(rid) end
+if f[2] == ARGV[5] then end_wait(rid, nil, now) end
 redis.call('HSET', rk, 'attempt', 0, 'updated', now)
 redis.call('RPUSH', rk .. c.ls, ARGV[7])
 if why then return 2 end
@@ -193,7 +193,7 @@ local deadline
 if f[2] == s.step then
   deadline = tonumber(redis.call('HGET', rk, 'wait_until'))
 else
-  end_wait(rid)
+  end_wait(rid, nil, now)
   deadline = s.deadline
   redis.call('HSET', rk, 'wait_step', s.step, 'wait_event', s.name, 'wait_until', deadline,
     'wait_on', s.on)
@@ -206,12 +206,14 @@ else
     for i = 1, #seen, 2 do
       local rec = seen[i] ~= own and redis.call('GET', c.ep .. seen[i])
       if rec and (on[2] == '' or norm(at_path(cjson.decode(rec).event, on[2])) == on[3]) then
-        redis.call('ZADD', cand, seen[i + 1], seen[i])
+        offer(rid, seen[i], seen[i + 1], now)
       end
     end
   end
 end
-for _, eid in ipairs(cjson.decode(ARGV[6])) do redis.call('ZREM', cand, eid) end
+for _, eid in ipairs(cjson.decode(ARGV[6])) do
+  if redis.call('ZREM', cand, eid) == 1 then unhold(eid, 'c:' .. rid, false, now) end
+end
 local got = redis.call('ZRANGEBYSCORE', cand, '-inf', deadline, 'WITHSCORES', 'LIMIT', 0, 50)
 if #got > 0 then
   local out = {3, deadline}
@@ -277,13 +279,17 @@ return status
 )
 
 # ARGV: now, n, run ids (n), events... Send the cancelled events of runs in the outbox
-# and take them out of it; returns the run ids this call took out.
+# and take them out of it (the runs let go of their events); returns the run ids taken out.
 FLUSH = with_lib(
     """
 local now, n = tonumber(ARGV[1]), tonumber(ARGV[2])
 local taken = {}
 for i = 3, 2 + n do
-  if redis.call('LREM', c.outbox, 1, ARGV[i]) == 1 then taken[#taken + 1] = ARGV[i] end
+  if redis.call('LREM', c.outbox, 1, ARGV[i]) == 1 then
+    taken[#taken + 1] = ARGV[i]
+    local eid = redis.call('HGET', c.rp .. ARGV[i], 'event')
+    if eid then unhold(eid, ARGV[i], true, now) end
+  end
 end
 enqueue_all(3 + n, now)
 wake_flush()
@@ -291,15 +297,16 @@ return taken
 """
 )
 
-# ARGV: now, cron key, tick ms, events (the tick's own). Returns 1 when this call
-# claimed the tick. A schedule seen for the first time starts at its next tick.
+# ARGV: now, cron key, tick ms, keep ms, events (the tick's own). Returns 1 when this call
+# claimed the tick. A schedule seen for the first time starts at its next tick; its key lives
+# `keep ms` past its last tick (a schedule removed from the code leaves nothing for good).
 CRON = with_lib(
     """
 local last = redis.call('GET', ARGV[2])
 if last and tonumber(last) >= tonumber(ARGV[3]) then return 0 end
-redis.call('SET', ARGV[2], ARGV[3])
+redis.call('SET', ARGV[2], ARGV[3], 'PX', ARGV[4])
 if not last then return 0 end
-enqueue_all(4, tonumber(ARGV[1]))
+enqueue_all(5, tonumber(ARGV[1]))
 wake_flush()
 return 1
 """

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from bot.discord.dryrun import DryRunAdapter
 from bot.ops.fixtures import load_delivery, scenarios_dir
 from bot.prs.deps import Deps
@@ -34,7 +36,9 @@ async def _sleeping_and_done(store: Store) -> tuple[str, str]:
     async def quick(ctx: Context) -> None:
         return None
 
-    rt = make_runtime(store, nap, quick, clock=ManualClock())
+    # Now, as the `prbot` processes see it: a run recorded long ago would be past its retention
+    # by the time the command ends it, and then deleted with its event.
+    rt = make_runtime(store, nap, quick, clock=ManualClock(int(time.time() * 1000)))
     await rt.send([Event(name="t/nap", id="n1"), Event(name="t/quick", id="q1")])
     await Worker(rt).run_until_idle()
     return run_id_for("n1", "nap"), run_id_for("q1", "quick")
