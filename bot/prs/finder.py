@@ -71,6 +71,7 @@ class ThreadFinder:
         record = ThreadRecord(
             thread_id=thread.id,
             channel_id=channel.id,
+            guild_id=channel.guild_id,
             forum=channel.forum,
             name=thread.name,
             archived=thread.archived,
@@ -159,6 +160,7 @@ class ThreadFinder:
         record = ThreadRecord(
             thread_id=thread.id,
             channel_id=channel.id,
+            guild_id=channel.guild_id,
             forum=channel.forum,
             name=thread.name,
             state=state,

@@ -58,6 +58,7 @@ class ThreadRecord(BaseModel):
     tags: tuple[int, ...] = ()
     title: str | None = None  # the latest title seen: what the rename function applies
     last_message: int | None = None  # the newest message prbot knows it posted in the thread
+    guild_id: int | None = None  # the server: links to the thread need it
     opened: float | None = None  # when the PR was opened (epoch s), if known
 
 

@@ -89,6 +89,10 @@ class Keys:
         """SET NX marker of an event id seen within the dedup window."""
         return self.dedup_prefix + event_id
 
+    def duplicates(self, event_id: str) -> str:
+        """Counter of repeats of an event id answered `duplicate`; lives as long as its marker."""
+        return self.dedup_prefix + event_id + self.duplicates_suffix
+
     def event(self, event_id: str) -> str:
         """String: the stored event record (envelope + delivery meta) as JSON."""
         return self.event_prefix + event_id
@@ -180,3 +184,4 @@ class Keys:
     candidates_suffix = ":cand"  # ZSET event id -> received ms offered to a waiting run
     claims_suffix = ":claims"
     holds_suffix = ":holds"
+    duplicates_suffix = ":dups"

@@ -140,7 +140,13 @@ local function enqueue_one(m, record, now)
   if m.dedup then
     -- Decided by the caller's clock (injectable); the key's own TTL only collects garbage.
     local seen = redis.call('GET', c.dp .. m.id)
-    if seen and now - tonumber(seen) < c.dedup_ttl then return 0 end
+    if seen and now - tonumber(seen) < c.dedup_ttl then
+      -- Counted for people (the dashboard's events), with the marker's life.
+      local dups = c.dp .. m.id .. c.dus
+      redis.call('INCR', dups)
+      redis.call('PEXPIRE', dups, c.dedup_ttl)
+      return 0
+    end
     redis.call('SET', c.dp .. m.id, now, 'PX', c.dedup_ttl)
   end
   -- A new event that makes runs is stored without a TTL (they hold it); it gets one at the end

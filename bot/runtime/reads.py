@@ -58,6 +58,14 @@ class Reads:
                     pipe.get(self._keys.event(event_id))
                 return cast(list[str | None], await pipe.execute())
 
+    async def duplicates(self, event_ids: list[str]) -> list[int]:
+        """Return how many repeats of each event were answered `duplicate` (within 24 h)."""
+        if not event_ids:
+            return []
+        with translate_errors():
+            counts = await self._redis.mget([self._keys.duplicates(e) for e in event_ids])
+        return [int(n or 0) for n in counts]
+
     async def event(self, event_id: str) -> tuple[str | None, float | None]:
         """Return one event's record and received ms."""
         with translate_errors():

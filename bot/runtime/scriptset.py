@@ -21,7 +21,7 @@ def config(keys: Keys, limits: Limits) -> dict[str, str | int]:
         "lp": k.listen_prefix, "onp": k.on_prefix, "recp": k.recent_prefix,
         "idp": k.idempotency_prefix, "dbp": k.debounce_prefix, "thp": k.throttle_prefix,
         "ss": k.steps_suffix, "ls": k.log_suffix, "cs": k.candidates_suffix,
-        "cls": k.claims_suffix, "hs": k.holds_suffix,
+        "cls": k.claims_suffix, "hs": k.holds_suffix, "dus": k.duplicates_suffix,
         "dedup_ttl": lim.dedup_ttl_ms, "event_ttl": lim.event_ttl_ms,
         "events_max": lim.events_max, "runs_max": lim.runs_max,
         "failed_max": min(lim.runs_max, lim.events_max),

@@ -131,6 +131,7 @@ class Board:
         ]
         flat = [run_id for ids in planned for run_id in ids]
         states = dict(zip(flat, await self.store.reads.run_states(flat), strict=True))
+        repeats = await self.store.reads.duplicates([event.id for event, _ in events])
         now = self.clock.now_ms()
         return [
             EventOut(
@@ -139,10 +140,11 @@ class Board:
                 received_ms=received,
                 pr=pr_of_event(event),
                 outcome="queued" if ids else "ignored",
+                duplicates=dups,
                 replay=REPLAY_MARK in event.id,
                 runs=[run_out(r, states[r], now) for r in ids if states.get(r)],
             )
-            for (event, received), ids in zip(events, planned, strict=True)
+            for (event, received), ids, dups in zip(events, planned, repeats, strict=True)
         ]
 
     async def pr(self, pr: str) -> PrOut:

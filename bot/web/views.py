@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 
 from bot.github.payloads import pr_key_of
 from bot.runtime import FUNCTION_FAILED, Event
@@ -66,6 +66,7 @@ class EventOut(BaseModel):
     received_ms: int
     pr: str | None
     outcome: Literal["queued", "ignored"]
+    duplicates: int = 0  # repeats of this delivery answered `duplicate` (GitHub redeliveries)
     replay: bool
     runs: list[RunOut]
 
@@ -99,12 +100,21 @@ class CardOut(BaseModel):
 
     thread_id: int
     channel_id: int
+    guild_id: int | None = None
     name: str
     state: str
     review: str | None
     archived: bool
     locked: bool
     forum: bool
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def link(self) -> str | None:
+        """Return the thread's Discord link (known once prbot has seen the thread's server)."""
+        if self.guild_id is None:
+            return None
+        return f"https://discord.com/channels/{self.guild_id}/{self.thread_id}"
 
 
 class PrOut(BaseModel):

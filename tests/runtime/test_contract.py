@@ -219,6 +219,7 @@ async def test_dedup_within_24h_and_recorded_for_new_functions_after(store: Stor
     assert [r.status for r in await rt.send([Event(name="t/dedup", id="d1")])] == ["queued"]
     clock.advance(DAY_S - 1)
     assert [r.status for r in await rt.send([Event(name="t/dedup", id="d1")])] == ["duplicate"]
+    assert await store.reads.duplicates(["d1", "other"]) == [1, 0]  # counted for people
     await Worker(rt).run_until_idle()
     assert calls == ["first"]
     # Past the window a function added since gets its run; the old run is never made twice.

@@ -70,6 +70,10 @@ async def test_a_killed_workers_run_resumes_elsewhere_within_5_s(
         await until(store, "slow:2:at", 1)
         resumed_at = float(await store.redis.hget(store.keys.data("flow-test"), "slow:2:at") or 0)
         await until(store, "slow:done", 1)
+        key = store.keys.run(run_id_for("s1", "slow"))
+        async with asyncio.timeout(10):  # the run ends just after its last step's counter
+            while await store.redis.hget(key, "status") != "completed":
+                await asyncio.sleep(0.01)
     took_s = resumed_at - killed_at
     assert 0 < took_s < RESUME_WITHIN_S, f"resumed {took_s:.2f} s after the kill"
     assert await counter(store, "slow:2:pid") != busy

@@ -22,10 +22,16 @@ from tests.web.dashboard_harness import (
 async def test_events_say_what_each_made(redis_url: str) -> None:
     async with dashboard(redis_url) as (run, _):
         await run.service.runtime.send([hello(1), Event(name="test/nobody", id="lonely")])
+        for _ in range(2):  # GitHub redelivering the same delivery id: answered duplicate
+            [again] = await run.service.runtime.send([hello(1)])
+            assert again.status == "duplicate"
         await settle(run)
         async with httpx.AsyncClient(base_url=run.base) as client:
             page = (await client.get("/api/events")).json()
+            shown = (await client.get("/ui/events")).text
     by_id = {e["id"]: e for e in page["events"]}
+    assert (by_id["hello-1"]["duplicates"], by_id["lonely"]["duplicates"]) == (2, 0)
+    assert "duplicate</span> ×2" in shown
     assert by_id["lonely"]["outcome"] == "ignored"
     assert by_id["lonely"]["runs"] == []
     made = by_id["hello-1"]
@@ -142,8 +148,8 @@ async def test_a_pr_has_its_card_and_runs_in_order(redis_url: str) -> None:
             await run.service.runtime.send([event])
             await asyncio.sleep(0.005)  # a later millisecond: the runs' order is theirs
         await settle(run)
-        record = ThreadRecord(thread_id=77, channel_id=5, name="#9 Fix it", state="merged",
-                              review="approved", archived=True)  # fmt: skip
+        record = ThreadRecord(thread_id=77, channel_id=5, guild_id=3, name="#9 Fix it",
+                              state="merged", review="approved", archived=True)  # fmt: skip
         await ThreadStore(run.service.store).put("o/r#9", record)
         async with httpx.AsyncClient(base_url=run.base) as client:
             view = (await client.get("/api/prs/o/r/9")).json()
@@ -152,6 +158,7 @@ async def test_a_pr_has_its_card_and_runs_in_order(redis_url: str) -> None:
     assert view["card"] == {
         "thread_id": 77, "channel_id": 5, "name": "#9 Fix it", "state": "merged",
         "review": "approved", "archived": True, "locked": False, "forum": False,
+        "guild_id": 3, "link": "https://discord.com/channels/3/77",
     }  # fmt: skip
     assert [r["event"] for r in view["runs"]] == ["hello-1", "hello-1", "hello-3", "hello-3"]
     created = [r["created_ms"] for r in view["runs"]]
