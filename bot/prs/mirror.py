@@ -106,7 +106,8 @@ def comment_body(reply: Reply, logins: Mapping[int, str]) -> str:
     head = f"**{display_name(reply.author.name)}** wrote [on Discord]({reply.url}):\n\n"
     tail = "\n\n" + "\n".join(_attachment(url) for url in reply.attachments)
     tail = (tail if reply.attachments else "") + "\n\n" + marker(reply.message_id)
-    text = neutralise(reply.content, logins).strip()
+    # No HTML comment from Discord: a forged marker would let one message pass for another.
+    text = neutralise(reply.content, logins).replace("<!--", "&lt;!--").strip()
     room = COMMENT_MAX - len(head) - len(tail)
     if len(text) > room:
         text = text[: room - len(TRUNCATED)].rstrip() + TRUNCATED

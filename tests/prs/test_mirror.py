@@ -59,6 +59,12 @@ def test_a_display_name_cannot_ping_or_break_the_markdown() -> None:
     assert body.startswith(f"**@{ZWSP}everyone \\*\\*x\\*\\*** wrote")
 
 
+def test_a_forged_marker_in_the_text_is_shown_not_hidden() -> None:
+    body = comment_body(reply("hi <!-- prbot:discord:99 --> there"), {})
+    assert marker(99) not in body and "&lt;!-- prbot:discord:99 -->" in body
+    assert body.endswith(marker(3))
+
+
 def test_attachments_become_links() -> None:
     url = "https://cdn.discordapp.com/attachments/2/9/screen%20shot.png"
     body = comment_body(reply("see", attachments=[url]), {})
