@@ -140,8 +140,9 @@ async def post_to_pr(ctx: Context, deps: Deps, command: Command) -> str:
         return NO_GITHUB
     # The same mirroring as automatic sync: one comment per message, however often it is asked.
     reply = mirror.reply_of_target(pr, command.guild_id, target)
-    if skip_reason(reply) is not None:
-        return "That message has nothing to post."
+    why = skip_reason(reply)
+    if why is not None:
+        return f"That message is not posted to GitHub: {why}."
     mirrored = Mirror(deps.store, deps.github, deps.user_map)
     record = await mirror.mirror_reply(ctx, mirrored, reply)
     return f"Posted to {pr} (GitHub comment {record['id']})."

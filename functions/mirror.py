@@ -60,7 +60,12 @@ def reply_of_target(pr: str, guild_id: int | None, target: Target) -> Reply:
         message_id=target.id,
         thread_id=target.channel_id,
         url=message_url(guild_id, target.channel_id, target.id),
-        author=Author(id=target.author_id, name=target.author_name),
+        author=Author(
+            id=target.author_id,
+            name=target.author_name,
+            bot=target.author_bot,
+            webhook_id=target.webhook_id,
+        ),
         content=target.content,
     )
 

@@ -29,14 +29,14 @@ async def door(scenario_store: Store) -> AsyncIterator[Door]:
         yield found
 
 
-async def post_to_pr(prbot: Prbot, content: str) -> Any:
+async def post_to_pr(prbot: Prbot, content: str, bot: bool = False) -> Any:
     """Use `Post to PR` on a message of alice's in the PR's thread; return the interaction."""
     thread_id = prbot.thread_id()
     target = {
-        "id": str(MESSAGE_ID),
+        "id": str(MESSAGE_ID + bot),
         "channel_id": str(thread_id),
         "content": content,
-        "author": {"id": str(prbot.alice.id), "username": "alice"},
+        "author": {"id": str(prbot.alice.id), "username": "alice", "bot": bot},
         "timestamp": "2024-05-01T10:00:00+00:00",
     }
     payload = prbot.sender.message_command(
@@ -61,9 +61,11 @@ async def test_post_to_pr_mirrors_the_message_once(serve_prbot: PrbotFactory, do
         await prbot.settle()
         asked = await post_to_pr(prbot, "LGTM, ship it @everyone")
         again = await post_to_pr(prbot, "LGTM, ship it @everyone")  # used twice
+        by_bot = await post_to_pr(prbot, "beep", bot=True)
     (comment,) = comments(door)
     assert comment.body.startswith("**alice** wrote [on Discord](https://discord.com/channels/")
     assert "LGTM, ship it @\u200beveryone" in comment.body
     assert comment.body.endswith(marker(MESSAGE_ID))
     assert asked.content == f"Posted to octo-org/hello-world#42 (GitHub comment {comment.id})."
     assert again.content == asked.content
+    assert by_bot.content == "That message is not posted to GitHub: written by a bot."
