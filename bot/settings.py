@@ -117,6 +117,7 @@ CsvList = Annotated[list[str], BeforeValidator(_split)]
 Pairs = Annotated[dict[str, str], BeforeValidator(_pairs)]
 OptionalInt = Annotated[int | None, BeforeValidator(_blank_is_none)]
 OptionalStr = Annotated[str | None, BeforeValidator(_blank_is_none)]
+OptionalBool = Annotated[bool | None, BeforeValidator(_blank_is_none)]
 OptionalSecret = Annotated[SecretStr | None, BeforeValidator(_blank_is_none)]
 OptionalDuration = Annotated[float | None, BeforeValidator(_duration)]
 DurationOrOff = Annotated[float | None, BeforeValidator(_duration_or_off)]
@@ -197,6 +198,8 @@ class Settings(BaseModel):
     # The webhook whose deliveries `prbot backfill` redelivers when prbot uses a token.
     github_hook: OptionalStr = Field(None, alias="GITHUB_HOOK", pattern=_HOOK)
     backfill_interval_s: DurationOrOff = Field(300.0, alias="BACKFILL_INTERVAL")
+    # Thread replies → PR comments; unset: on whenever there is API access.
+    sync_discord_replies: OptionalBool = Field(None, alias="SYNC_DISCORD_REPLIES")
 
     # Features: review reminders (seconds) and the daily digest.
     review_reminder_after: OptionalDuration = Field(None, alias="REVIEW_REMINDER_AFTER")
@@ -309,6 +312,12 @@ class Settings(BaseModel):
     def github_app(self) -> bool:
         """True when a GitHub App is configured (it is used even if GITHUB_TOKEN is set too)."""
         return self.github_app_id is not None
+
+    @property
+    def sync_replies(self) -> bool:
+        """True when Discord thread replies are mirrored to GitHub (needs API access)."""
+        access = self.github_app_id is not None or self.github_token is not None
+        return access and self.sync_discord_replies is not False
 
     @property
     def embedded(self) -> bool:

@@ -7,6 +7,7 @@ import logging
 from bot.prs import render
 from bot.prs.awaiting import AwaitingIndex
 from bot.prs.deps import Deps
+from bot.prs.mirroring import Mirror
 from bot.prs.threads import Threads
 from bot.runtime import Function, RetriableError, RetryAfterError
 from functions import (
@@ -15,6 +16,7 @@ from functions import (
     digest,
     failures,
     linking,
+    mirror,
     rename,
     review_index,
     review_reminders,
@@ -38,7 +40,15 @@ def build_functions(deps: Deps) -> list[Function]:
         commands.build(deps),
         linking.build(deps),
         *review_features(deps, threads),
+        *mirror_features(deps),
     ]
+
+
+def mirror_features(deps: Deps) -> list[Function]:
+    """Return the thread-reply mirror when there is GitHub access and SYNC_DISCORD_REPLIES."""
+    if deps.github is None or not deps.settings.sync_replies:
+        return []
+    return [mirror.build(Mirror(deps.store, deps.github, deps.user_map))]
 
 
 def review_features(deps: Deps, threads: Threads) -> list[Function]:

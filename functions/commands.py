@@ -17,10 +17,13 @@ from bot.github.payloads import parse
 from bot.prs.answers import PREFIX, Answers, Command
 from bot.prs.deps import Deps
 from bot.prs.mapping import ThreadStore
+from bot.prs.mirror import skip_reason
+from bot.prs.mirroring import Mirror
 from bot.prs.status import PrStatus, status_text
 from bot.runtime import Context, Event, Function, function
 from bot.runtime.inspect import age, get_run, list_runs
 from bot.runtime.planner import parse_record
+from functions import mirror
 
 FUNCTION_ID = "discord-commands"
 FAILED_SHOWN = 5
@@ -131,12 +134,18 @@ async def post_to_pr(ctx: Context, deps: Deps, command: Command) -> str:
     target = command.target
     threads = ThreadStore(deps.store)
     pr = await ctx.step.run("pr", threads.pr_of_thread, target.channel_id) if target else None
-    if pr is None:
+    if pr is None or target is None:
         return NOT_A_PR_THREAD
-    # Hook for the GitHub door: post the target message as a comment on `pr`, attributed to
-    # `command.user` (their linked login, `deps.user_map.login_of`), with the marker
-    # `<!-- prbot:discord:{target.id} -->` so a retry finds it. Until then, say so.
-    return NO_GITHUB
+    if deps.github is None:
+        return NO_GITHUB
+    # The same mirroring as automatic sync: one comment per message, however often it is asked.
+    reply = mirror.reply_of_target(pr, command.guild_id, target)
+    why = skip_reason(reply)
+    if why is not None:
+        return f"That message is not posted to GitHub: {why}."
+    mirrored = Mirror(deps.store, deps.github, deps.user_map)
+    record = await mirror.mirror_reply(ctx, mirrored, reply)
+    return f"Posted to {pr} (GitHub comment {record['id']})."
 
 
 HANDLERS: dict[str, Handler] = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.github.payloads import (
+    Comment,
     IssueCommentEvent,
     ReviewCommentEvent,
     is_pr_comment,
@@ -13,12 +14,22 @@ from bot.github.payloads import (
 )
 from bot.prs import render
 from bot.prs.deps import Deps
+from bot.prs.mirror import has_marker, is_prbot_echo
+from bot.prs.mirroring import identity, remember_review_message
 from bot.prs.routing import skip_reason
 from bot.prs.threads import Threads, ensure_step, post_step
 from bot.runtime import Context, Function, Trigger, function
 
 COMMENTS_ID = "pr-comments"
 REVIEW_COMMENTS_ID = "pr-review-comments"
+
+
+async def is_echo(ctx: Context, deps: Deps, comment: Comment) -> bool:
+    """Tell whether a comment is one prbot mirrored from Discord (never posted back there)."""
+    if not has_marker(comment.body):
+        return False
+    me = await ctx.step.run("identity", identity, deps.store)
+    return is_prbot_echo(comment.body, comment.user.login, me)
 
 
 def build(deps: Deps, threads: Threads) -> list[Function]:
@@ -35,6 +46,8 @@ def build(deps: Deps, threads: Threads) -> list[Function]:
         if await ensure_step(ctx, threads, subject, create) is None:
             return "no thread"
         c = event.comment
+        if await is_echo(ctx, deps, c):
+            return "not posted: prbot's own comment"
         await post_step(
             ctx, threads, "message", subject, render.comment(c.user.login, c.body, c.html_url)
         )
@@ -52,9 +65,13 @@ def build(deps: Deps, threads: Threads) -> list[Function]:
         if await ensure_step(ctx, threads, subject, create) is None:
             return "no thread"
         c = event.comment
+        if await is_echo(ctx, deps, c):
+            return "not posted: prbot's own comment"
         where = render.review_location(c.path, c.line or c.original_line)
         message = render.comment(c.user.login, c.body, c.html_url, where)
-        await post_step(ctx, threads, "message", subject, message)
+        posted = await post_step(ctx, threads, "message", subject, message)
+        # A Discord reply to this message goes into this review comment's thread.
+        await ctx.step.run("remember", remember_review_message, deps.store, posted, c.id)
         return "posted"
 
     return [comments, review_comments]

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from bot.discord import DiscordAdapter, open_adapter
 from bot.discord.dryrun import DryRunAdapter
+from bot.github.connect import open_github
 from bot.ops.serve import EXIT_CONFIG, FunctionSource, Role, serve
 from bot.prs.deps import Deps
 from bot.runtime import Function, Store
@@ -51,14 +52,18 @@ def product_functions(settings: Settings, role: Role, dry_run: bool = False) -> 
         # The web and gateway roles only match events to functions; runs use no Discord there.
         runs = role in ("all", "worker")
         adapter = await _adapter(settings, role, dry_run, store)
+        # Every role builds it: which functions exist decides which events are matched.
+        github = None if dry_run else open_github(settings, store)
         try:
-            deps = Deps.build(settings, store, adapter)
+            deps = Deps.build(settings, store, adapter, github)
             functions = build_functions(deps)
             if runs:
                 await startup_checks(deps)
             yield functions
         finally:
             await adapter.close()
+            if github is not None:
+                await github.close()
 
     return source
 

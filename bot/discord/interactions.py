@@ -93,6 +93,7 @@ class _Message(_Model):
     content: str = ""
     author: _Author
     timestamp: str = ""
+    webhook_id: int | None = None
 
 
 class _Resolved(_Model):
@@ -128,6 +129,8 @@ class TargetMessage:
     author_id: int
     author_name: str
     content: str
+    author_bot: bool = False
+    webhook_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,15 @@ def _target(data: _Data) -> TargetMessage | None:
     if found is None:
         return None
     name = found.author.global_name or found.author.username
-    return TargetMessage(found.id, found.channel_id, found.author.id, name, found.content)
+    return TargetMessage(
+        found.id,
+        found.channel_id,
+        found.author.id,
+        name,
+        found.content,
+        found.author.bot,
+        found.webhook_id,
+    )
 
 
 def parse(body: bytes) -> Invocation | None:

@@ -137,6 +137,7 @@ class Issue(_Model):
 class Comment(_Model):
     """A comment on the conversation or on a line of the diff."""
 
+    id: int = 0
     html_url: str
     user: User
     body: str | None = None

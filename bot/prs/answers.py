@@ -36,6 +36,8 @@ class Target(BaseModel):
     author_id: int
     author_name: str = ""
     content: str = ""
+    author_bot: bool = False
+    webhook_id: int | None = None
 
 
 class Command(BaseModel):
@@ -83,6 +85,8 @@ def interaction_event(invocation: Invocation) -> Event:
             "author_id": str(target.author_id),
             "author_name": target.author_name,
             "content": target.content,
+            "author_bot": target.author_bot,
+            "webhook_id": str(target.webhook_id) if target.webhook_id else None,
         },
     }
     return Event(

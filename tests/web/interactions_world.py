@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from bot.discord.rest import DiscordRestAdapter
+from bot.github.api import GitHubAdapter
 from bot.ops.fixtures import load_delivery, scenarios_dir
 from bot.ops.serve import http_server
 from bot.prs.deps import Deps
@@ -124,10 +125,15 @@ PrbotFactory = Callable[..., AbstractAsyncContextManager[Prbot]]
 
 @pytest.fixture
 def serve_prbot(world: World, scenario_store: Store, fast_sleeps: FakeTimeSleeps) -> PrbotFactory:
-    """Return `serve(github=None, **env)`: prbot on a free port, until the block ends."""
+    """Return `serve(github=None, door=None, **env)`: prbot on a free port, until it ends.
+
+    `door` is prbot's GitHub door (API access), `github` the fake device flow for `/pr link`.
+    """
 
     @asynccontextmanager
-    async def serve(github: FakeDeviceFlow | None = None, **env: str) -> AsyncIterator[Prbot]:
+    async def serve(
+        github: FakeDeviceFlow | None = None, door: GitHubAdapter | None = None, **env: str
+    ) -> AsyncIterator[Prbot]:
         fake = world.fake
         values = {
             "GITHUB_WEBHOOK_SECRET": SECRET,
@@ -141,7 +147,7 @@ def serve_prbot(world: World, scenario_store: Store, fast_sleeps: FakeTimeSleeps
         settings = load_settings(values | env)
         adapter = await DiscordRestAdapter.login(fake.token, fake.api_base, sleep=fast_sleeps.sleep)
         clock = ManualClock()
-        functions = build_functions(Deps.build(settings, scenario_store, adapter))
+        functions = build_functions(Deps.build(settings, scenario_store, adapter, door))
         runtime = Runtime(scenario_store, functions, clock=clock)
         app = create_app(settings, runtime)
         assert settings.discord_public_key is not None
