@@ -17,7 +17,7 @@ from bot.prs.deps import Deps
 from bot.prs.mirror import has_marker, is_prbot_echo
 from bot.prs.mirroring import identity, remember_review_message
 from bot.prs.routing import skip_reason
-from bot.prs.threads import Threads, ensure_step, post_step
+from bot.prs.threads import DISCORD_RETRIES, Threads, ensure_step, post_step
 from bot.runtime import Context, Function, Trigger, function
 
 COMMENTS_ID = "pr-comments"
@@ -38,7 +38,7 @@ def build(deps: Deps, threads: Threads) -> list[Function]:
     # A comment is on a PR only when `issue.pull_request` exists: plain issues match no function.
     on_pr = Trigger("github/issue_comment.created", when=is_pr_comment)
 
-    @function(COMMENTS_ID, on_pr, concurrency_key=pr_key_of_event)
+    @function(COMMENTS_ID, on_pr, concurrency_key=pr_key_of_event, retries=DISCORD_RETRIES)
     async def comments(ctx: Context) -> str:
         event = parse(IssueCommentEvent, ctx.event.data)
         subject = subject_of_issue(event.repository, event.issue)
@@ -57,6 +57,7 @@ def build(deps: Deps, threads: Threads) -> list[Function]:
         REVIEW_COMMENTS_ID,
         "github/pull_request_review_comment.created",
         concurrency_key=pr_key_of_event,
+        retries=DISCORD_RETRIES,
     )
     async def review_comments(ctx: Context) -> str:
         event = parse(ReviewCommentEvent, ctx.event.data)

@@ -16,6 +16,7 @@ from bot.prs.answers import Target
 from bot.prs.inbox import CREATED, DELETED, UPDATED, message_url
 from bot.prs.mirror import Author, Reply, comment_body, mentioned_ids, skip_reason
 from bot.prs.mirroring import Mirror
+from bot.prs.threads import DISCORD_RETRIES
 from bot.runtime import Context, Event, Function, Throttle, function
 
 FUNCTION_ID = "discord-mirror"
@@ -73,7 +74,10 @@ def reply_of_target(pr: str, guild_id: int | None, target: Target) -> Reply:
 def build(mirror: Mirror) -> Function:
     """Return the function mirroring `discord/message.*` events to GitHub."""
 
-    @function(FUNCTION_ID, [CREATED, UPDATED, DELETED], concurrency_key=by_pr, throttle=THROTTLE)
+    @function(
+        FUNCTION_ID, [CREATED, UPDATED, DELETED], concurrency_key=by_pr, throttle=THROTTLE,
+        retries=DISCORD_RETRIES,
+    )  # fmt: skip
     async def mirror_messages(ctx: Context) -> str:
         if ctx.event.name == DELETED:
             gone = parse(Deleted, ctx.event.data)

@@ -15,7 +15,7 @@ from bot.prs import render
 from bot.prs.awaiting import STARTS, AwaitingIndex, asks_for_review, counts_as_review, reviewers_of
 from bot.prs.deps import Deps
 from bot.prs.routing import skip_reason
-from bot.prs.threads import Threads, ensure_step, post_step
+from bot.prs.threads import DISCORD_RETRIES, Threads, ensure_step, post_step
 from bot.runtime import Cancel, Context, Event, Function, function
 
 FUNCTION_ID = "pr-review-reminders"
@@ -38,7 +38,10 @@ def build(deps: Deps, threads: Threads, index: AwaitingIndex, after_s: float) ->
     starts = [f"github/pull_request.{action}" for action in STARTS]
     cancels = [Cancel(f"github/pull_request.{a}", match=SAME_PR) for a in (*ENDS, *STARTS)]
 
-    @function(FUNCTION_ID, starts, concurrency_key=pr_key_of_event, cancel_on=cancels)
+    @function(
+        FUNCTION_ID, starts, concurrency_key=pr_key_of_event, cancel_on=cancels,
+        retries=DISCORD_RETRIES,
+    )  # fmt: skip
     async def reminders(ctx: Context) -> str:
         event = parse(PullRequestEvent, ctx.event.data)
         pr = event.pull_request

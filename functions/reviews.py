@@ -6,7 +6,7 @@ from bot.github.payloads import ReviewEvent, parse, pr_key_of_event, subject_of_
 from bot.prs import render
 from bot.prs.deps import Deps
 from bot.prs.routing import skip_reason
-from bot.prs.threads import Threads, ensure_step, post_step
+from bot.prs.threads import DISCORD_RETRIES, Threads, ensure_step, post_step
 from bot.runtime import Context, Function, function
 
 FUNCTION_ID = "pr-reviews"
@@ -16,7 +16,10 @@ VERDICTS = ("approved", "changes_requested")
 def build(deps: Deps, threads: Threads) -> Function:
     """Return the reviews function on `github/pull_request_review.*`."""
 
-    @function(FUNCTION_ID, "github/pull_request_review.*", concurrency_key=pr_key_of_event)
+    @function(
+        FUNCTION_ID, "github/pull_request_review.*", concurrency_key=pr_key_of_event,
+        retries=DISCORD_RETRIES,
+    )  # fmt: skip
     async def reviews(ctx: Context) -> str:
         event = parse(ReviewEvent, ctx.event.data)
         review = event.review

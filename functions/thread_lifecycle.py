@@ -10,7 +10,7 @@ from bot.github.payloads import PullRequestEvent, Subject, parse, pr_key_of_even
 from bot.prs import render
 from bot.prs.deps import Deps
 from bot.prs.routing import skip_reason
-from bot.prs.threads import Threads, ensure_step, post_step
+from bot.prs.threads import DISCORD_RETRIES, Threads, ensure_step, post_step
 from bot.runtime import Context, Event, Function, function
 from functions.rename import RENAME_EVENT
 
@@ -160,7 +160,10 @@ ACTIONS: dict[str, Callable[[PrRun], Awaitable[str]]] = {
 def build(deps: Deps, threads: Threads) -> Function:
     """Return the lifecycle function on `github/pull_request.*`."""
 
-    @function(FUNCTION_ID, "github/pull_request.*", concurrency_key=pr_key_of_event)
+    @function(
+        FUNCTION_ID, "github/pull_request.*", concurrency_key=pr_key_of_event,
+        retries=DISCORD_RETRIES,
+    )  # fmt: skip
     async def lifecycle(ctx: Context) -> str:
         event = parse(PullRequestEvent, ctx.event.data)
         action = ACTIONS.get(event.action)
