@@ -9,6 +9,7 @@ from bot.discord.connect import open_adapter
 from bot.discord.shapes import (
     THREAD_ARCHIVED,
     UNKNOWN_CHANNEL,
+    UNKNOWN_MESSAGE,
     ChannelInfo,
     DiscordAdapter,
     DiscordApiError,
@@ -25,6 +26,7 @@ from bot.discord.shapes import (
 __all__ = [
     "THREAD_ARCHIVED",
     "UNKNOWN_CHANNEL",
+    "UNKNOWN_MESSAGE",
     "ChannelInfo",
     "DiscordAdapter",
     "DiscordApiError",
