@@ -163,6 +163,8 @@ class Settings(BaseModel):
     # The webhook whose deliveries `prbot backfill` redelivers when prbot uses a token.
     github_hook: OptionalStr = Field(None, alias="GITHUB_HOOK", pattern=_HOOK)
     backfill_interval_s: OptionalDuration = Field(300.0, alias="BACKFILL_INTERVAL")
+    # With API access: one comment per PR linking its Discord thread.
+    github_backlink: bool = Field(True, alias="GITHUB_BACKLINK")
 
     @field_validator("github_webhook_secret", "discord_token", "dashboard_token", "github_token")
     @classmethod

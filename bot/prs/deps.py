@@ -1,4 +1,4 @@
-"""What PR functions depend on: settings, store, Discord and the user mapping."""
+"""What PR functions depend on: settings, store, Discord, GitHub (if any) and the user mapping."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.discord import DiscordAdapter
+from bot.github.api import GitHubAdapter
 from bot.prs.users import load_users
 from bot.runtime import Store
 from bot.settings import Settings
@@ -19,11 +20,18 @@ class Deps:
     store: Store
     discord: DiscordAdapter
     users: Mapping[str, int] = field(default_factory=dict)
+    github: GitHubAdapter | None = None  # None: no API access (or a process that never calls)
 
     @classmethod
-    def build(cls, settings: Settings, store: Store, discord: DiscordAdapter) -> Deps:
+    def build(
+        cls,
+        settings: Settings,
+        store: Store,
+        discord: DiscordAdapter,
+        github: GitHubAdapter | None = None,
+    ) -> Deps:
         """Return deps with the user mapping loaded from the settings."""
-        return cls(settings, store, discord, load_users(settings))
+        return cls(settings, store, discord, load_users(settings), github)
 
     def discord_id(self, login: str | None) -> int | None:
         """Return the Discord user id mapped to a GitHub login, if any."""

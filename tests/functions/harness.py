@@ -75,13 +75,23 @@ class Harness:
         worker = Worker(self.runtime, concurrency=8)
         for _ in range(MAX_SETTLE_ROUNDS):
             await worker.run_until_idle()
-            due = await self.store.redis.zrange(self.store.keys.sched, 0, 0, withscores=True)
-            if not due:
+            due = await self.next_due_ms()
+            if due is None:
                 return
-            wait_s = max(0.0, (float(due[0][1]) - self.clock.now_ms()) / 1000) + 0.001
+            wait_s = max(0.0, (due - self.clock.now_ms()) / 1000) + 0.001
             self.clock.advance(wait_s)
             self.world.fake.advance(wait_s)
         raise AssertionError("runs still pending after many rounds")
+
+    async def next_due_ms(self) -> int | None:
+        """Return when the next queued run or timer (a debounced run) is due, None when idle."""
+        keys = self.store.keys
+        heads = [
+            await self.store.redis.zrange(key, 0, 0, withscores=True)
+            for key in (keys.sched, keys.timers)
+        ]
+        found = [float(head[0][1]) for head in heads if head]
+        return int(min(found)) if found else None
 
     async def play(self, scenario: str, *names: str) -> list[str]:
         """Deliver fixtures one by one, settling after each (webhooks seconds apart)."""
