@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 
 from bot.discord import DiscordAdapter, open_adapter
 from bot.discord.dryrun import DryRunAdapter
+from bot.github.api import GitHubAdapter
+from bot.github.connect import open_github
 from bot.ops.serve import EXIT_CONFIG, FunctionSource, Role, serve
 from bot.prs.deps import Deps
 from bot.runtime import Function, Store
@@ -42,19 +44,31 @@ async def _adapter(settings: Settings, role: Role, dry_run: bool, store: Store) 
     return await open_adapter(settings, store=store, recorder=record_discord_call)
 
 
+def _github(settings: Settings, role: Role, dry_run: bool, store: Store) -> GitHubAdapter | None:
+    # Only workers call GitHub; a dry run writes nowhere, GitHub included.
+    if role == "web" or dry_run:
+        return None
+    return open_github(settings, store)
+
+
 def product_functions(settings: Settings, role: Role, dry_run: bool = False) -> FunctionSource:
     """Return a function source for `serve`: logs in to Discord only where runs execute."""
+    if dry_run:  # stand-in threads: no backlink may point at them
+        settings = settings.model_copy(update={"github_backlink": False})
 
     @contextlib.asynccontextmanager
     async def source(store: Store) -> AsyncIterator[list[Function]]:
         adapter = await _adapter(settings, role, dry_run, store)
+        github = _github(settings, role, dry_run, store)
         try:
-            deps = Deps.build(settings, store, adapter)
+            deps = Deps.build(settings, store, adapter, github)
             functions = build_functions(deps)
             if role != "web":
                 await startup_checks(deps)
             yield functions
         finally:
+            if github is not None:
+                await github.close()
             await adapter.close()
 
     return source

@@ -129,11 +129,15 @@ class LocalReplay:
 
 
 def replay_settings(settings: Settings) -> Settings:
-    """Return settings for a local replay: in a dry run, a stand-in default channel if none.
+    """Return settings for a local replay: in a dry run, a stand-in default channel if none,
+    and no backlinks.
 
     Only dry runs get one (nothing real is posted there); a scenario's own routing, such as the
     forum scenario's, leaves the other repositories on it. A live replay uses what is configured.
     """
+    if settings.discord_token is None:
+        # The dry run's stand-in threads exist nowhere: never link GitHub to them.
+        settings = settings.model_copy(update={"github_backlink": False})
     if settings.discord_token is None and settings.discord_channel_id is None:
         return settings.model_copy(update={"discord_channel_id": DRY_RUN_CHANNEL_ID})
     return settings

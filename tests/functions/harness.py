@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from bot.discord.rest import DiscordRestAdapter
+from bot.github.api import GitHubAdapter
 from bot.ops.fixtures import Delivery, load_delivery, scenarios_dir
 from bot.prs.deps import Deps
 from bot.runtime import ManualClock, Runtime, RuntimeOptions, Store, Worker
@@ -37,6 +38,8 @@ class Harness:
     client: httpx.AsyncClient
     deps: Deps
     answers: list[dict[str, Any]] = field(default_factory=list)
+    # Other fakes' clocks that move with the runtime's (the fake GitHub's rate limits).
+    clocks: list[Callable[[float], None]] = field(default_factory=list)
 
     async def deliver(self, scenario: str, *names: str) -> list[str]:
         """POST fixtures (file stems, or all of the scenario) as GitHub would; return statuses."""
@@ -79,9 +82,15 @@ class Harness:
             if due is None:
                 return
             wait_s = max(0.0, (due - self.clock.now_ms()) / 1000) + 0.001
-            self.clock.advance(wait_s)
-            self.world.fake.advance(wait_s)
+            self.advance(wait_s)
         raise AssertionError("runs still pending after many rounds")
+
+    def advance(self, seconds: float) -> None:
+        """Move the runtime's clock and every fake's clock forward together."""
+        self.clock.advance(seconds)
+        self.world.fake.advance(seconds)
+        for move in self.clocks:
+            move(seconds)
 
     async def next_due_ms(self) -> int | None:
         """Return when the next queued run or timer (a debounced run) is due, None when idle."""
@@ -152,7 +161,11 @@ async def make_harness(
     real_store = scenario_store
     opened: list[tuple[DiscordRestAdapter, httpx.AsyncClient]] = []
 
-    async def make(runtime_options: RuntimeOptions | None = None, **env: str) -> Harness:
+    async def make(
+        runtime_options: RuntimeOptions | None = None,
+        github: GitHubAdapter | None = None,
+        **env: str,
+    ) -> Harness:
         values = {
             "GITHUB_WEBHOOK_SECRET": SECRET,
             "DISCORD_TOKEN": world.fake.token,
@@ -166,7 +179,7 @@ async def make_harness(
             world.fake.token, world.fake.api_base, sleep=fast_sleeps.sleep
         )
         clock = ManualClock()
-        deps = Deps.build(settings, real_store, adapter)
+        deps = Deps.build(settings, real_store, adapter, github)
         runtime = Runtime(real_store, build_functions(deps), clock=clock, options=runtime_options)
         transport = httpx.ASGITransport(app=create_app(settings, runtime))
         client = httpx.AsyncClient(transport=transport, base_url="http://prbot.test")

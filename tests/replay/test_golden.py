@@ -103,7 +103,7 @@ def test_long_replays_show_progress_and_a_summary() -> None:
         (str(n), str(total)) for n in range(25, total + 1, 25)
     ]
     summary = result.stdout.splitlines()[-1]
-    assert summary.startswith(f"replayed {total} deliveries (48 duplicate, 3 ignored, 2 ping, 43 q")
+    assert summary.startswith(f"replayed {total} deliveries (72 duplicate, 3 ignored, 2 ping, 67 q")
     # Together the scenarios do what they do one by one (the forum's routing keeps the others'
     # default channel), and the second pass adds nothing.
     alone = sum(int(golden_actions(name)) for name in SCENARIOS)

@@ -23,6 +23,7 @@ CREATED = re.compile(r'^(?:thread|forum post) (\d+) created in channel \d+: "(.*
 RENAMED = re.compile(r'^thread (\d+) renamed ".*" -> "(.*)"$')
 STATE = re.compile(r"^thread (\d+) (archived|unarchived)\b")
 MESSAGE = re.compile(r"^thread (\d+) message: ")
+DELETED = re.compile(r"^thread (\d+) deleted message ")
 
 
 @dataclass
@@ -46,6 +47,8 @@ def expected_threads(transcript: str) -> dict[str, Expected]:
             threads[m[1]].archived = m[2] == "archived"
         elif m := MESSAGE.match(line):
             threads[m[1]].messages += 1
+        elif m := DELETED.match(line):
+            threads[m[1]].messages -= 1
     return {t.name: t for t in threads.values()}
 
 
