@@ -232,8 +232,15 @@ def ci_summary(checks: Sequence[Check]) -> str:
     text = " · ".join(parts)
     failed = failing(checks)
     if failed:
-        names = [check_link(c) for c in failed[:CHECKS_SHOWN]]
-        more = f" and {len(failed) - CHECKS_SHOWN} more" if len(failed) > CHECKS_SHOWN else ""
+        # Whole links only, within the field's limit (a cut link would show its Markdown).
+        room = FIELD_VALUE_MAX - len(text) - len("\nFailing: ") - len(" and 999 more")
+        names: list[str] = []
+        for c in failed[:CHECKS_SHOWN]:
+            link = check_link(c)
+            if sum(len(n) + 2 for n in names) + len(link) > room:
+                break
+            names.append(link)
+        more = f" and {len(failed) - len(names)} more" if len(failed) > len(names) else ""
         text += "\nFailing: " + ", ".join(names) + more
     return text
 

@@ -31,9 +31,7 @@ def echo_comment(world: World, repo: Repo, comment: IssueComment, action: str) -
 def _listeners(world: World, repo: Repo) -> list[tuple[Hook, Installation | None]]:
     found: list[tuple[Hook, Installation | None]] = []
     for hook in world.state.hooks.values():
-        if hook.scope == "repo" and hook.owner == str(repo.id):
-            found.append((hook, None))
-        elif hook.scope == "org" and hook.owner == repo.owner.login:
+        if (hook.scope, hook.owner) in (("repo", str(repo.id)), ("org", repo.owner.login)):
             found.append((hook, None))
         elif hook.scope == "app":
             for inst in world.state.installations.values():

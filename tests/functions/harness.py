@@ -85,6 +85,17 @@ class Harness:
             self.advance(wait_s)
         raise AssertionError("runs still pending after many rounds")
 
+    async def run_due(self) -> None:
+        """Run what is due now, without moving any clock (a debounced run waits its turn)."""
+        await Worker(self.runtime, concurrency=8).run_until_idle()
+
+    def patches(self) -> int:
+        """Return how many message edits the fake Discord answered."""
+        route = "/channels/{channel_id}/messages/{message_id}"
+        return sum(
+            1 for r in self.world.fake.requests.records if (r.method, r.route) == ("PATCH", route)
+        )
+
     def advance(self, seconds: float) -> None:
         """Move the runtime's clock and every fake's clock forward together."""
         self.clock.advance(seconds)

@@ -440,7 +440,9 @@ def test_ci_is_a_forks_pr_that_no_ci_payload_names() -> None:
             assert at(p, key, "pull_requests") in (None, []), p
     lint = [p["check_run"] for p in payloads if at(p, "check_run", "name") == "lint"]
     assert [(r["conclusion"], r["head_sha"] == first) for r in lint] == [
-        ("failure", True), ("failure", True), ("success", False)
+        ("failure", True),
+        ("failure", True),
+        ("success", False),
     ]
     assert at(payloads[4], "state") == "error"
 
