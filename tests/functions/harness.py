@@ -40,6 +40,7 @@ class Harness:
     answers: list[dict[str, Any]] = field(default_factory=list)
     # Other fakes' clocks that move with the runtime's (the fake GitHub's rate limits).
     clocks: list[Callable[[float], None]] = field(default_factory=list)
+    app: Any = None  # the ASGI app, to serve on a real port when a fake must call prbot
 
     async def deliver(self, scenario: str, *names: str) -> list[str]:
         """POST fixtures (file stems, or all of the scenario) as GitHub would; return statuses."""
@@ -192,10 +193,11 @@ async def make_harness(
         clock = ManualClock()
         deps = Deps.build(settings, real_store, adapter, github)
         runtime = Runtime(real_store, build_functions(deps), clock=clock, options=runtime_options)
-        transport = httpx.ASGITransport(app=create_app(settings, runtime))
+        app = create_app(settings, runtime)
+        transport = httpx.ASGITransport(app=app)
         client = httpx.AsyncClient(transport=transport, base_url="http://prbot.test")
         opened.append((adapter, client))
-        return Harness(world, real_store, runtime, clock, client, deps)
+        return Harness(world, real_store, runtime, clock, client, deps, app=app)
 
     yield make
     for adapter, client in opened:
