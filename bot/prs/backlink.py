@@ -16,7 +16,7 @@ import logging
 
 from bot.github.api import GitHubAdapter
 from bot.github.payloads import Comment, pr_key
-from bot.github.shapes import IssueComment, RepoRef
+from bot.github.shapes import GitHubApiError, IssueComment, RepoRef
 from bot.prs.deps import Deps
 from bot.prs.mapping import ThreadStore
 from bot.runtime import NonRetriableError
@@ -89,18 +89,26 @@ class Backlinks:
             return "no guild"
         body = backlink_body(guild_id, record.thread_id)
         ref = RepoRef.parse(repo, installation_id)
-        found = await self.find(ref, number)
-        if found is None:
-            made = await self.github.create_comment(ref, number, body)
-            outcome = f"commented {made.id}"
-        elif found.body != body:
-            await self.github.edit_comment(ref, found.id, body)
-            outcome = f"edited {found.id}"
-        else:
-            outcome = f"found {found.id}"
+        try:
+            outcome = await self._write(ref, number, body)
+        except GitHubApiError as exc:
+            # A refusal (no permission, locked conversation) is for `prbot check` to explain,
+            # not an alert per PR event; the next change of the PR tries again.
+            log.warning("backlink of %s refused by GitHub: %s", key, exc)
+            return f"refused ({exc.status})"
         await self.records.update(key, backlink=record.thread_id)
         log.info("backlink of %s: %s", key, outcome)
         return outcome
+
+    async def _write(self, repo: RepoRef, number: int, body: str) -> str:
+        found = await self.find(repo, number)
+        if found is None:
+            made = await self.github.create_comment(repo, number, body)
+            return f"commented {made.id}"
+        if found.body != body:
+            await self.github.edit_comment(repo, found.id, body)
+            return f"edited {found.id}"
+        return f"found {found.id}"
 
     async def find(self, repo: RepoRef, number: int) -> IssueComment | None:
         """Return prbot's backlink comment on the PR, if there is one."""

@@ -55,6 +55,8 @@ _VERDICT_LINES = {
     "dismissed": ("🚫", "review dismissed"),
 }
 CHECKS_SHOWN = 10
+# The description shows at most DESCRIPTION_MAX characters: keep a little more, not 65,536.
+BODY_KEPT = DESCRIPTION_MAX + 1000
 
 
 class Facts(BaseModel):
@@ -122,7 +124,7 @@ def _subject_fields(subject: Subject) -> dict[str, object]:
         "title": subject.title,
         "url": subject.url,
         "author": subject.author.login,
-        "body": subject.body,
+        "body": kept_body(subject.body),
         "labels": subject.labels,
         "draft": subject.draft,
         "base": subject.base,
@@ -130,6 +132,11 @@ def _subject_fields(subject: Subject) -> dict[str, object]:
         "size": subject.size,
         "requested": subject.requested,
     }
+
+
+def kept_body(body: str | None) -> str | None:
+    """Return the part of a PR body the card may show (its template comments dropped)."""
+    return None if body is None else body_text(body)[:BODY_KEPT]
 
 
 def merge_verdict(previous: str | None, state: str) -> str:

@@ -118,9 +118,13 @@ class Cards:
         kept = await self.facts.facts(key)
         if self.github is not None and api:
             iid = installation_id or (kept.installation_id if kept else None)
-            found = await self._from_api(RepoRef.parse(repo, iid), number)
-            await self.facts.save(key, found.facts)
-            return found.model_dump(mode="json")
+            try:
+                found = await self._from_api(RepoRef.parse(repo, iid), number)
+            except GitHubApiError as exc:  # refused for good: show what deliveries said
+                log.warning("card of %s from deliveries: GitHub refused (%s)", key, exc)
+            else:
+                await self.facts.save(key, found.facts)
+                return found.model_dump(mode="json")
         if kept is None:
             return None
         checks = await self.facts.checks(repo, kept.head_sha) if kept.head_sha else []
@@ -137,7 +141,7 @@ class Cards:
         repo, number = event.repository.full_name, event.pull_request.number
         try:
             view = await self.view(repo, number, installation_of(data))
-        except (RetriableError, RetryAfterError, GitHubApiError) as exc:
+        except (RetriableError, RetryAfterError) as exc:
             log.warning("card of %s#%s from deliveries: GitHub failed (%s)", repo, number, exc)
             view = await self.view(repo, number, installation_of(data), api=False)
         return "no thread" if view is None else await self.show(view)
@@ -225,13 +229,24 @@ def facts_of_pull(repo: RepoRef, pull: Pull, verdicts: dict[str, str]) -> Facts:
     requested = tuple(u.login for u in pull.requested_reviewers)
     requested += tuple(f"@{t.slug}" for t in pull.requested_teams)
     return Facts(
-        repo=repo.full_name, number=pull.number, title=pull.title, url=pull.html_url,
-        author=pull.user.login, body=pull.body, labels=tuple(label.name for label in pull.labels),
-        draft=pull.draft, state=pull.state, merged=pull.merged, base=pull.base.ref,
-        head=pull.head.label or pull.head.ref, head_sha=pull.head.sha,
+        repo=repo.full_name,
+        number=pull.number,
+        title=pull.title,
+        url=pull.html_url,
+        author=pull.user.login,
+        body=card.kept_body(pull.body),
+        labels=tuple(label.name for label in pull.labels),
+        draft=pull.draft,
+        state=pull.state,
+        merged=pull.merged,
+        base=pull.base.ref,
+        head=pull.head.label or pull.head.ref,
+        head_sha=pull.head.sha,
         size=size,
-        requested=requested, verdicts=verdicts, installation_id=repo.installation_id,
-    )  # fmt: skip
+        requested=requested,
+        verdicts=verdicts,
+        installation_id=repo.installation_id,
+    )
 
 
 def _without(names: tuple[str, ...], name: str) -> tuple[str, ...]:

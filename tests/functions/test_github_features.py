@@ -127,3 +127,21 @@ async def test_prbots_own_comment_webhook_is_not_posted_back(make_scene: Make) -
     assert thread.archived  # not reopened by a post
     assert not any(MARKER in text_of(m) or "Discussed" in text_of(m) for m in s.h.messages(thread))
     assert await s.h.failed_runs() == []
+
+
+async def test_a_refused_backlink_is_a_warning_and_tried_again_later(make_scene: Make) -> None:
+    s: Scene = await make_scene()
+    s.fake.faults.fail_next("POST", COMMENTS, "error", status=403)
+    await s.h.play("edits", "01-opened")
+    assert s.backlinks() == [] and await s.h.failed_runs() == []  # no alert per PR event
+    assert s.h.world.fake.messages_in(s.h.world.alerts.id) == []
+    await s.h.play("edits", "08-labeled")  # the next change of the PR tries again
+    assert len(s.backlinks()) == 1
+
+
+async def test_a_card_github_refuses_is_made_from_the_deliveries(make_scene: Make) -> None:
+    s: Scene = await make_scene()
+    s.fake.faults.fail_next("GET", "/repos/*/pulls/*", "error", status=404, times=5)
+    await s.h.play("ci", "01-opened", "04-check-run-lint-failed")
+    assert "Failing: [lint]" in card_fields(s)["Checks"]  # from the check run delivery
+    assert await s.h.failed_runs() == []
