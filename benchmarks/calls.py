@@ -36,7 +36,15 @@ from functions import build_functions, startup_checks
 from tests.fakes.discord_server import FakeDiscord
 
 BEFORE_THE_RECORDINGS = datetime(2024, 1, 1, tzinfo=UTC).timestamp()
-FORUM_TAGS = ["open", "draft", "approved", "changes requested", "merged", "closed"]
+FORUM_TAGS = [
+    "open",
+    "draft",
+    "approved",
+    "changes requested",
+    "merged",
+    "closed",
+    "checks failing",
+]
 # Where each scenario is replayed: pr-lifecycle into a text channel, forum into a forum.
 SCENARIOS = {"pr-lifecycle": False, "forum": True}
 FORUM_REPO = "octo-org/forum-demo"

@@ -205,6 +205,8 @@ class Settings(BaseModel):
     review_reminder_after: OptionalDuration = Field(None, alias="REVIEW_REMINDER_AFTER")
     digest_cron: OptionalStr = Field(None, alias="DIGEST_CRON")
     digest_channel_id: OptionalInt = Field(None, alias="DIGEST_CHANNEL_ID")
+    # With API access: one comment per PR linking its Discord thread.
+    github_backlink: bool = Field(True, alias="GITHUB_BACKLINK")
 
     @field_validator("github_webhook_secret", "discord_token", "dashboard_token", "github_token")
     @classmethod

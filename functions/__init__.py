@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import logging
 
+from bot.github.connect import access_problem
 from bot.prs import render
 from bot.prs.awaiting import AwaitingIndex
+from bot.prs.backlink import Backlinks
+from bot.prs.cards import Cards
 from bot.prs.deps import Deps
+from bot.prs.messages import ThreadMessages
 from bot.prs.mirroring import Mirror
 from bot.prs.threads import Threads
 from bot.runtime import Function, RetriableError, RetryAfterError
 from functions import (
+    backlink,
+    card,
+    ci,
     commands,
     comments,
     digest,
     failures,
+    follow,
     linking,
     mirror,
     rename,
@@ -31,17 +39,26 @@ def build_functions(deps: Deps) -> list[Function]:
     """Return every function of prbot, wired to `deps`."""
     render.check_template(deps.settings.thread_name_template)
     threads = Threads(deps)
-    return [
-        thread_lifecycle.build(deps, threads),
+    cards = Cards(deps, threads)
+    found = [
+        thread_lifecycle.build(deps, threads, cards),
         rename.build(threads),
         *comments.build(deps, threads),
         reviews.build(deps, threads),
+        *card.build(cards),
+        ci.build(cards),
+        follow.build(deps, ThreadMessages(threads)),
         failures.build(deps),
         commands.build(deps),
         linking.build(deps),
         *review_features(deps, threads),
         *mirror_features(deps),
     ]
+    # Decided by the settings, not by an open door: the receiver plans the same runs as the
+    # workers, and only the workers hold the GitHub door.
+    if deps.settings.github_backlink and access_problem(deps.settings) is None:
+        found.append(backlink.build(Backlinks(deps, threads.records)))
+    return found
 
 
 def mirror_features(deps: Deps) -> list[Function]:

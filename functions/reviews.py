@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.github.payloads import ReviewEvent, parse, pr_key_of_event, subject_of_pr
 from bot.prs import render
 from bot.prs.deps import Deps
+from bot.prs.messages import Links
 from bot.prs.routing import skip_reason
 from bot.prs.threads import DISCORD_RETRIES, Threads, ensure_step, post_step
 from bot.runtime import Context, Function, function
@@ -15,6 +16,8 @@ VERDICTS = ("approved", "changes_requested")
 
 def build(deps: Deps, threads: Threads) -> Function:
     """Return the reviews function on `github/pull_request_review.*`."""
+
+    links = Links(deps.store)
 
     @function(
         FUNCTION_ID, "github/pull_request_review.*", concurrency_key=pr_key_of_event,
@@ -56,7 +59,11 @@ def build(deps: Deps, threads: Threads) -> Function:
         message = render.review(
             state, review.user.login, review.body, review.html_url, author, author_id
         )
-        await post_step(ctx, threads, "message", subject, message)
+        message_id = await post_step(ctx, threads, "message", subject, message)
+        await ctx.step.run(
+            "link", links.remember_posted, threads.records, subject.key, "review", review.id,
+            message_id, state,
+        )  # fmt: skip
         if state in VERDICTS:
             await ctx.step.run(
                 "status",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.discord import OutMessage
 from bot.github.payloads import PullRequestEvent, Subject, parse, pr_key_of_event, subject_of_pr
 from bot.prs import render
+from bot.prs.cards import Cards
 from bot.prs.deps import Deps
 from bot.prs.routing import skip_reason
 from bot.prs.threads import DISCORD_RETRIES, Threads, ensure_step, post_step
@@ -24,6 +25,7 @@ class PrRun:
     ctx: Context
     deps: Deps
     threads: Threads
+    cards: Cards
     event: PullRequestEvent
     subject: Subject
 
@@ -120,6 +122,9 @@ async def closed(r: PrRun) -> str:
     merged = bool(pr.merged)
     by = pr.merged_by.login if merged and pr.merged_by else r.sender
     await r.say("message", render.closed(merged, by))
+    # The card shows merged or closed before the thread is archived: Discord edits nothing
+    # in an archived thread, and the debounced card run would have to unarchive it.
+    await r.ctx.step.run("card", r.cards.show_now, r.ctx.event.data)
     await r.status(state="merged" if merged else "closed", archive=True)
     return "merged" if merged else "closed"
 
@@ -131,6 +136,14 @@ async def reopened(r: PrRun) -> str:
     await r.status(state="draft" if r.subject.draft else "open", archive=False)
     await r.say("message", render.reopened(r.sender))
     return "reopened"
+
+
+async def labels_changed(r: PrRun) -> str:
+    """Make the thread when a label change lets the PR have one (EXCLUDED_LABELS)."""
+    created = await r.thread()
+    if created is None:
+        return "skipped: " + (skip_reason(r.deps.settings, r.subject) or "no channel")
+    return "thread made" if created else "labels (the card follows)"
 
 
 async def synchronize(r: PrRun) -> str:
@@ -154,10 +167,12 @@ ACTIONS: dict[str, Callable[[PrRun], Awaitable[str]]] = {
     "closed": closed,
     "reopened": reopened,
     "synchronize": synchronize,
+    "labeled": labels_changed,
+    "unlabeled": labels_changed,
 }
 
 
-def build(deps: Deps, threads: Threads) -> Function:
+def build(deps: Deps, threads: Threads, cards: Cards) -> Function:
     """Return the lifecycle function on `github/pull_request.*`."""
 
     @function(
@@ -170,6 +185,6 @@ def build(deps: Deps, threads: Threads) -> Function:
         if action is None:
             return f"ignored: {event.action}"
         subject = subject_of_pr(event.repository, event.pull_request)
-        return await action(PrRun(ctx, deps, threads, event, subject))
+        return await action(PrRun(ctx, deps, threads, cards, event, subject))
 
     return lifecycle

@@ -49,6 +49,7 @@ async def replay_local(
     from bot.discord import DiscordAdapter, open_adapter
     from bot.discord.dryrun import DryRunAdapter
     from bot.discord.transcript import RecordingAdapter
+    from bot.github.connect import open_github
     from bot.prs.deps import Deps
     from bot.web.transcript import transcript_html
     from functions import build_functions
@@ -82,9 +83,12 @@ async def replay_local(
         print(f"prbot: cannot log in to Discord: {exc}", file=sys.stderr)
         return 2
     recording = RecordingAdapter(adapter, tags) if html is not None else None
+    # A live replay reads and writes GitHub as configured; a dry run never calls it.
+    github = None if dry_run else open_github(settings, store)
     try:
         try:
-            functions = build_functions(Deps.build(settings, store, recording or adapter))
+            deps = Deps.build(settings, store, recording or adapter, github)
+            functions = build_functions(deps)
         except ValueError as exc:  # a bad template or user mapping: say so, no traceback
             print(f"prbot: invalid configuration: {exc}", file=sys.stderr)
             return 2
@@ -98,6 +102,8 @@ async def replay_local(
         report = await LocalReplay(runtime, out, progress=sys.stderr).run(recorded)
         report.actions = len(adapter.lines) if isinstance(adapter, DryRunAdapter) else 0
     finally:
+        if github is not None:
+            await github.close()
         await adapter.close()
         await store.close()
     for run in report.failed:

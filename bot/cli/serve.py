@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from bot.discord import DiscordAdapter, open_adapter
 from bot.discord.dryrun import DryRunAdapter
+from bot.github.api import GitHubAdapter
 from bot.github.connect import open_github
 from bot.ops.serve import EXIT_CONFIG, FunctionSource, Role, serve
 from bot.prs.deps import Deps
@@ -44,16 +45,23 @@ async def _adapter(settings: Settings, role: Role, dry_run: bool, store: Store) 
     return await open_adapter(settings, store=store, recorder=record_discord_call)
 
 
+def _github(settings: Settings, dry_run: bool, store: Store) -> GitHubAdapter | None:
+    # Every role opens it (no request until one is made): which functions exist decides which
+    # events are matched, where they are recorded. A dry run writes nowhere, GitHub included.
+    return None if dry_run else open_github(settings, store)
+
+
 def product_functions(settings: Settings, role: Role, dry_run: bool = False) -> FunctionSource:
     """Return a function source for `serve`: logs in to Discord only where runs execute."""
+    if dry_run:  # stand-in threads: no backlink may point at them
+        settings = settings.model_copy(update={"github_backlink": False})
 
     @contextlib.asynccontextmanager
     async def source(store: Store) -> AsyncIterator[list[Function]]:
         # The web and gateway roles only match events to functions; runs use no Discord there.
         runs = role in ("all", "worker")
         adapter = await _adapter(settings, role, dry_run, store)
-        # Every role builds it: which functions exist decides which events are matched.
-        github = None if dry_run else open_github(settings, store)
+        github = _github(settings, dry_run, store)
         try:
             deps = Deps.build(settings, store, adapter, github)
             functions = build_functions(deps)

@@ -12,8 +12,10 @@ from dataclasses import replace
 from typing import TextIO
 
 from bot.discord.shapes import (
+    THREAD_ARCHIVED,
     UNKNOWN_CHANNEL,
     ArchivedPage,
+    UNKNOWN_MESSAGE,
     ChannelInfo,
     DiscordApiError,
     EmbedSpec,
@@ -144,6 +146,34 @@ class DryRunAdapter:
     def _keep(self, channel_id: int, message_id: int, message: OutMessage) -> None:
         posted = PostedMessage(message_id, message.content, message.embeds)
         self._messages.setdefault(channel_id, []).append(posted)
+
+    def _find(self, route: str, channel_id: int, message_id: int) -> int:
+        """Return the index of a kept message; Discord's errors for a gone or archived one."""
+        thread = self._threads.get(channel_id)
+        if thread is not None and thread.archived:  # Discord: unarchive before editing
+            raise DiscordApiError(route, 400, THREAD_ARCHIVED, "Thread is archived")
+        for i, posted in enumerate(self._messages.get(channel_id, [])):
+            if posted.id == message_id:
+                return i
+        raise DiscordApiError(route, 404, UNKNOWN_MESSAGE, "Unknown Message")
+
+    async def edit_message(self, channel_id: int, message_id: int, message: OutMessage) -> None:
+        """Record a message edit (Discord's rules: not in an archived thread, not a gone one)."""
+        i = self._find("PATCH /channels/{id}/messages/{id}", channel_id, message_id)
+        self._messages[channel_id][i] = PostedMessage(message_id, message.content, message.embeds)
+        self._emit(f"thread {channel_id} edited message {message_id}: {message_text(message)}")
+
+    async def delete_message(self, channel_id: int, message_id: int) -> bool:
+        """Record a message deletion; False when it was already gone."""
+        try:
+            i = self._find("DELETE /channels/{id}/messages/{id}", channel_id, message_id)
+        except DiscordApiError as exc:
+            if exc.code == UNKNOWN_MESSAGE:
+                return False
+            raise
+        del self._messages[channel_id][i]
+        self._emit(f"thread {channel_id} deleted message {message_id}")
+        return True
 
     async def own_messages(self, channel_id: int, after: int | None) -> list[PostedMessage]:
         """Return this session's messages in the channel after `after`, oldest first."""

@@ -22,7 +22,9 @@ from bot.discord.pacing import Pacer
 from bot.discord.payloads import Channel, Message, Payload, Snowflake, ThreadPage
 from bot.discord.shapes import (
     ArchivedPage,
+    UNKNOWN_MESSAGE,
     ChannelInfo,
+    DiscordApiError,
     EmbedSpec,
     OutMessage,
     PostedMessage,
@@ -224,6 +226,29 @@ class DiscordRestAdapter:
         async with self._call(route):
             data = await self.client.http.edit_channel(thread_id, **options)
         return _parse(Channel, data, route).thread()
+
+    async def edit_message(self, channel_id: int, message_id: int, message: OutMessage) -> None:
+        """PATCH a message's content and embeds (an empty content clears it), mentions explicit."""
+        route = "PATCH /channels/{id}/messages/{id}"
+        params = with_message_parameters(
+            content=message.content,
+            embeds=[_embed(e) for e in message.embeds],
+            allowed_mentions=allowed_mentions(message.mention_users),
+        )
+        async with self._call(route):
+            await self.client.http.edit_message(channel_id, message_id, params=params)
+
+    async def delete_message(self, channel_id: int, message_id: int) -> bool:
+        """DELETE a message; False when Discord no longer knows it (Unknown Message)."""
+        route = "DELETE /channels/{id}/messages/{id}"
+        try:
+            async with self._call(route):
+                await self.client.http.delete_message(channel_id, message_id)
+        except DiscordApiError as exc:
+            if exc.code == UNKNOWN_MESSAGE:
+                return False
+            raise
+        return True
 
     async def thread(self, thread_id: int) -> ThreadInfo:
         """Return a thread as Discord has it now (GET /channels/{id})."""

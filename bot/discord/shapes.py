@@ -128,6 +128,7 @@ class DiscordApiError(NonRetriableError):
 
 # https://discord.com/developers/docs/topics/opcodes-and-status-codes#json-json-error-codes
 UNKNOWN_CHANNEL = 10003
+UNKNOWN_MESSAGE = 10008
 THREAD_ARCHIVED = 50083
 
 
@@ -159,6 +160,14 @@ class DiscordAdapter(Protocol):
 
     async def edit_thread(self, thread_id: int, edit: ThreadEdit) -> ThreadInfo:
         """PATCH a thread (name, archived, locked, applied tags)."""
+        ...
+
+    async def edit_message(self, channel_id: int, message_id: int, message: OutMessage) -> None:
+        """Replace the content and embeds of one of the bot's messages (archived: 50083)."""
+        ...
+
+    async def delete_message(self, channel_id: int, message_id: int) -> bool:
+        """Delete one of the bot's messages; False when it was already gone (10008)."""
         ...
 
     async def thread(self, thread_id: int) -> ThreadInfo:

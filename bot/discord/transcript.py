@@ -28,6 +28,7 @@ class Entry:
     message: OutMessage | None = None
     message_id: int | None = None
     change: str = ""
+    edited: bool = False
 
 
 @dataclass
@@ -133,6 +134,23 @@ class RecordingAdapter:
             log.archived = edit.archived
         log.entries.extend(Entry(change=c) for c in changes)
         return info
+
+    async def edit_message(self, channel_id: int, message_id: int, message: OutMessage) -> None:
+        """Edit a message and show its new text in place (Discord marks it edited)."""
+        await self.inner.edit_message(channel_id, message_id, message)
+        log = self.transcript.threads.get(channel_id)
+        for entry in log.entries if log is not None else []:
+            if entry.message_id == message_id:
+                entry.message = message
+                entry.edited = True
+
+    async def delete_message(self, channel_id: int, message_id: int) -> bool:
+        """Delete a message and drop it from the thread's log."""
+        deleted = await self.inner.delete_message(channel_id, message_id)
+        log = self.transcript.threads.get(channel_id)
+        if log is not None:
+            log.entries = [e for e in log.entries if e.message_id != message_id]
+        return deleted
 
     async def thread(self, thread_id: int) -> ThreadInfo:
         """Read through: looking at a thread records nothing."""

@@ -54,10 +54,11 @@ class Reviewer(_Model):
 
 
 class Ref(_Model):
-    """One side of a pull request: a branch."""
+    """One side of a pull request: a branch (and its commit)."""
 
     ref: str
     label: str | None = None
+    sha: str | None = None
 
 
 class Repository(_Model):
@@ -85,6 +86,9 @@ class PullRequest(_Model):
     created_at: datetime | None = None
     state: str = "open"
     updated_at: datetime | None = None
+    additions: int | None = None
+    deletions: int | None = None
+    changed_files: int | None = None
     # Whose review is still asked for: GitHub drops a reviewer from it once they review.
     requested_reviewers: list[Reviewer] = []
     requested_teams: list[Team] = []
@@ -134,10 +138,17 @@ class Issue(_Model):
     created_at: datetime | None = None
 
 
+class AppId(_Model):
+    """The GitHub App that made something (`performed_via_github_app`)."""
+
+    id: int
+
+
 class Comment(_Model):
     """A comment on the conversation or on a line of the diff."""
 
     id: int = 0
+    performed_via_github_app: AppId | None = None
     html_url: str
     user: User
     body: str | None = None
@@ -160,6 +171,7 @@ class IssueCommentEvent(_Model):
 class Review(_Model):
     """A submitted or dismissed review; `state` is lowercase in webhooks."""
 
+    id: int = 0
     html_url: str
     user: User
     body: str | None = None
@@ -200,6 +212,8 @@ class Subject(_Model):
     base: str | None = None
     head: str | None = None
     created_at: datetime | None = None  # when the PR was opened (GitHub's clock)
+    size: tuple[int, int, int] | None = None  # additions, deletions, changed files
+    requested: tuple[str, ...] = ()  # reviewers asked and not yet reviewed (teams as `@team`)
 
     @property
     def key(self) -> str:
@@ -231,7 +245,22 @@ def subject_of_pr(repo: Repository, pr: PullRequest) -> Subject:
         base=pr.base.ref,
         head=pr.head.label or pr.head.ref,
         created_at=pr.created_at,
+        size=size_of(pr),
+        requested=requested_of(pr),
     )
+
+
+def size_of(pr: PullRequest) -> tuple[int, int, int] | None:
+    """Return (additions, deletions, changed files) when the payload says (review ones omit it)."""
+    if pr.additions is None or pr.deletions is None or pr.changed_files is None:
+        return None
+    return (pr.additions, pr.deletions, pr.changed_files)
+
+
+def requested_of(pr: PullRequest) -> tuple[str, ...]:
+    """Return the reviewers a PR waits for: logins, then teams as `@slug`."""
+    teams = tuple(f"@{t.slug or t.name}" for t in pr.requested_teams)
+    return tuple(u.login for u in pr.requested_reviewers) + teams
 
 
 def subject_of_issue(repo: Repository, issue: Issue) -> Subject:

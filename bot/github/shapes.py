@@ -113,6 +113,19 @@ class Branch(_Model):
 
     ref: str
     sha: str
+    label: str | None = None
+
+
+class Label(_Model):
+    """A label."""
+
+    name: str
+
+
+class Team(_Model):
+    """A team asked for a review."""
+
+    slug: str
 
 
 class Pull(_Model):
@@ -128,6 +141,12 @@ class Pull(_Model):
     head: Branch
     base: Branch
     body: str | None = None
+    labels: list[Label] = []
+    requested_reviewers: list[User] = []
+    requested_teams: list[Team] = []
+    additions: int | None = None
+    deletions: int | None = None
+    changed_files: int | None = None
 
 
 class IssueComment(_Model):

@@ -24,6 +24,9 @@ MAX_FAST_FORWARDS = 10_000
 HORIZON_MS = 7 * 24 * 3600 * 1000
 # Version-1 GUIDs count 100 ns steps from 1582-10-15; the Unix epoch is this many steps later.
 _GUID_EPOCH = 0x01B21DD213814000
+# Between deliveries (unpaced) timers due within this long run at once: a debounced card edit,
+# not a reminder due in hours.
+TIMER_HORIZON_MS = 60_000
 
 
 @dataclass
@@ -53,7 +56,7 @@ async def drain(
     """Run everything, fast-forwarding a manual clock over backoffs and sleeps.
 
     With `until_ms` (a paced replay), waits, sleeps and cron ticks due by then run too, each
-    after a line saying what time it is.
+    after a line saying what time it is; without, timers due within `TIMER_HORIZON_MS` do.
     """
     for _ in range(MAX_FAST_FORWARDS):
         await worker.run_until_idle()
@@ -65,7 +68,9 @@ async def drain(
             if out is not None:
                 print(f"── {_utc(due)} (time passes)", file=out)
         if due is None:
-            return
+            due = await _next_timer(runtime)  # between deliveries: a debounced card edit
+            if due is None or due - runtime.clock.now_ms() > TIMER_HORIZON_MS:
+                return
         if isinstance(runtime.clock, ManualClock):
             runtime.clock.set(due)
         else:
@@ -94,8 +99,11 @@ def delivered_at_ms(delivery_id: str) -> int | None:
 
 
 def time_driven(runtime: Runtime) -> bool:
-    """Tell whether some function depends on time passing: cron, cancel_on, debounce, throttle."""
-    return any(fn.crons or fn.cancel_on or fn.debounce or fn.throttle for fn in runtime.registry)
+    """Tell whether some function depends on time passing: cron, cancel_on, throttle.
+
+    A debounce alone does not: its short timers run between deliveries (`TIMER_HORIZON_MS`).
+    """
+    return any(fn.crons or fn.cancel_on or fn.throttle for fn in runtime.registry)
 
 
 def _line(index: int, total: int, recorded: Recorded, status: str, runs: int) -> str:
@@ -167,11 +175,15 @@ class LocalReplay:
 
 
 def replay_settings(settings: Settings) -> Settings:
-    """Return settings for a local replay: in a dry run, a stand-in default channel if none.
+    """Return settings for a local replay: in a dry run, a stand-in default channel if none,
+    and no backlinks.
 
     Only dry runs get one (nothing real is posted there); a scenario's own routing, such as the
     forum scenario's, leaves the other repositories on it. A live replay uses what is configured.
     """
+    if settings.discord_token is None:
+        # The dry run's stand-in threads exist nowhere: never link GitHub to them.
+        settings = settings.model_copy(update={"github_backlink": False})
     if settings.discord_token is None and settings.discord_channel_id is None:
         return settings.model_copy(update={"discord_channel_id": DRY_RUN_CHANNEL_ID})
     return settings

@@ -1,4 +1,4 @@
-"""What PR functions depend on: settings, store, Discord, GitHub and the user mapping."""
+"""What PR functions depend on: settings, store, Discord, GitHub (if any) and the user mapping."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ class Deps:
     store: Store
     discord: DiscordAdapter
     users: Mapping[str, int] = field(default_factory=dict)
-    github: GitHubAdapter | None = None  # None: no GitHub API access
+    github: GitHubAdapter | None = None  # None: no API access (or a process that never calls)
 
     @classmethod
     def build(

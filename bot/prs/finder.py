@@ -18,7 +18,7 @@ from typing import TypedDict
 
 from bot.discord import UNKNOWN_CHANNEL, ChannelInfo, DiscordApiError, ThreadEdit, ThreadInfo
 from bot.github.payloads import Subject, pr_key
-from bot.prs import render
+from bot.prs import card, render
 from bot.prs.archive import ArchiveIndex
 from bot.prs.deps import Deps
 from bot.prs.effects import Attempts, post_once
@@ -122,11 +122,15 @@ class ThreadFinder:
                 return None
             created = True
         if not record.intro:
-            intro = render.intro(subject)
+            intro = card.intro(subject)
             message_id = await post_once(
                 self.discord, self.attempts, record.thread_id, intro, intro_nonce, None
             )
-            await self.records.update(subject.key, intro=True, last_message=message_id)
+            # The intro is the PR's card: remember which message it is and what it shows.
+            await self.records.update(
+                subject.key, intro=True, last_message=message_id, intro_id=message_id,
+                card=card.digest(intro),
+            )  # fmt: skip
         return Ensured(thread_id=record.thread_id, created=created)
 
     async def _create(self, subject: Subject, cut_short: bool) -> ThreadRecord | None:
@@ -144,7 +148,7 @@ class ThreadFinder:
         try:
             if channel.forum:
                 tags = status_tags(self.settings, channel, (), state, None)
-                intro = render.intro(subject)
+                intro = card.intro(subject)
                 thread = await self.discord.create_forum_post(
                     channel.id, name, intro, minutes, tags
                 )
@@ -171,6 +175,8 @@ class ThreadFinder:
             opened=subject.created_at.timestamp() if subject.created_at else None,
         )
         await self.records.put(subject.key, record)
+        if channel.forum:  # the starter message is the card (its id is the post's)
+            await self.records.update(subject.key, card=card.digest(card.intro(subject)))
         log.info("created thread %s for %s in channel %s", thread.id, subject.key, channel.id)
         return record
 

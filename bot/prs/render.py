@@ -11,8 +11,7 @@ from collections.abc import Sequence
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from bot.discord import EmbedField, EmbedSpec, OutMessage
-from bot.github.payloads import Subject
+from bot.discord import EmbedSpec, OutMessage
 
 NAME_MAX = 100
 CONTENT_MAX = 2000
@@ -26,7 +25,6 @@ ELLIPSIS = "…"
 URL_MAX = 2048
 CONTENT_URL_MAX = 1024
 
-OPEN, DRAFT, MERGED, CLOSED = 0x2EA043, 0x8B949E, 0x8250DF, 0xCF222E
 
 
 class DigestEntry(Protocol):
@@ -76,7 +74,8 @@ def _link(label: str, url: str | None) -> str:
     return f" ([{label}](<{safe}>))" if safe else ""
 
 
-def _clean(text: str) -> str:
+def clean(text: str) -> str:
+    """Return `text` on one line: controls and runs of whitespace become one space."""
     return _SPACES.sub(" ", _CONTROL.sub(" ", text))
 
 
@@ -109,14 +108,14 @@ def check_template(template: str) -> None:
 
 def thread_name(template: str, repo: str, number: int, title: str) -> str:
     """Return the thread name: the template filled in, one line, 1-100 chars."""
-    name = _clean(_format(template, repo, number, _clean(title))).strip()
+    name = clean(_format(template, repo, number, clean(title))).strip()
     return clip(name, NAME_MAX) or f"#{number}"
 
 
 def thread_prefix(template: str, repo: str, number: int) -> str:
     """Return the fixed start of this PR's thread names (`#80 `), used to re-adopt a thread."""
     head, found, _ = template.partition("{title}")
-    return _clean(_format(head if found else template, repo, number, "")).lstrip()
+    return clean(_format(head if found else template, repo, number, "")).lstrip()
 
 
 def has_prefix(name: str, prefix: str) -> bool:
@@ -160,31 +159,6 @@ def _mention(login: str, user_id: int | None) -> str:
     return f"<@{user_id}> (**{login}**)" if user_id is not None else f"**{login}**"
 
 
-def _status(subject: Subject) -> tuple[str, int]:
-    return ("Draft", DRAFT) if subject.draft else ("Open", OPEN)
-
-
-def intro(subject: Subject) -> OutMessage:
-    """Return the first message of a thread: the PR as an embed with its description."""
-    title = clip(f"#{subject.number} {_clean(subject.title)}", TITLE_MAX)
-    fields: list[EmbedField] = []
-    if subject.base and subject.head:
-        branches = clip(f"`{subject.base}` ← `{subject.head}`", FIELD_VALUE_MAX)
-        fields.append(EmbedField("Branches", branches, inline=True))
-    if subject.labels:
-        labels = clip(", ".join(subject.labels), FIELD_VALUE_MAX)
-        fields.append(EmbedField("Labels", labels, inline=True))
-    status, color = _status(subject)
-    if subject.draft is not None:
-        fields.append(EmbedField("Status", status, inline=True))
-    used = len(title) + len(subject.author.login) + sum(len(f.name) + len(f.value) for f in fields)
-    room = min(DESCRIPTION_MAX, EMBED_TOTAL_MAX - used)
-    description = clip_markdown(body_text(subject.body), room, subject.url) or None
-    url = safe_url(subject.url)
-    embed = EmbedSpec(title, url, description, subject.author.login, tuple(fields), color)
-    return _message("", embed)
-
-
 def comment(login: str, body: str | None, url: str, where: str | None = None) -> OutMessage:
     """Return a PR comment (or a review comment on `where`, such as `README.md` line 3)."""
     title = clip(f"💬 {login} commented" + (f" on {where}" if where else ""), TITLE_MAX)
@@ -217,6 +191,15 @@ def review(
     text = clip_markdown(body_text(body), DESCRIPTION_MAX, url)
     embeds = (EmbedSpec(description=text, url=safe_url(url)),) if text else ()
     return _message(content, *embeds, ping=ping)
+
+
+def review_struck(state: str | None, reviewer: str, body: str | None, url: str) -> OutMessage:
+    """Return a review's message once dismissed: its verdict struck through, no ping."""
+    emoji, words = _REVIEW_WORDS.get(state or "", ("💬", "reviewed"))
+    content = f"🚫 ~~{emoji} **{reviewer}** {words}~~ (dismissed){_link('review', url)}"
+    text = clip_markdown(body_text(body), DESCRIPTION_MAX, url)
+    embeds = (EmbedSpec(description=text, url=safe_url(url)),) if text else ()
+    return _message(content, *embeds)
 
 
 def review_dismissed(reviewer: str, by: str, url: str) -> OutMessage:

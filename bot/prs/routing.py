@@ -14,6 +14,7 @@ DEFAULT_TAG_NAMES = {
     "changes_requested": "changes requested",
     "merged": "merged",
     "closed": "closed",
+    "checks_failing": "checks failing",
 }
 APPLIED_TAGS_MAX = 5
 

@@ -9,6 +9,7 @@ the thread as Discord has it now.
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime
 
@@ -27,7 +28,7 @@ from bot.prs.effects import Attempts, post_once
 from bot.prs.finder import Ensured, ThreadFinder
 from bot.prs.mapping import ThreadRecord, ThreadStore
 from bot.prs.routing import name_template, route, tag_names
-from bot.prs.tags import status_tags, warn_missing_tag
+from bot.prs.tags import Extras, status_tags, warn_missing_tag
 from bot.runtime import Context
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class Threads:
     def __init__(self, deps: Deps) -> None:
         self.settings = deps.settings
         self.discord = deps.discord
+        self.store = deps.store
         self.records = ThreadStore(deps.store)
         self.attempts = Attempts(deps.store)
         self.finder = ThreadFinder(deps, self.records, self.attempts)
@@ -73,7 +75,7 @@ class Threads:
                 record = await self.finder.require(subject, nonce)
                 return await self._send(subject.key, record, message, nonce)
             if exc.code == THREAD_ARCHIVED:  # archived and locked: reopen it to post
-                await self._patch(subject.key, record, ThreadEdit(archived=False))
+                await self.patch(subject.key, record, ThreadEdit(archived=False))
                 return await self._send(subject.key, record, message, nonce)
             raise
 
@@ -108,29 +110,75 @@ class Threads:
         new_state = state or record.state
         new_review = record.review if review is None else (review or None)
         await self.records.update(subject.key, state=new_state, review=new_review or "")
-        edit = await self._status_edit(record, new_state, new_review, archive)
+        extras = await self._extras(subject.key)
+        return await self._apply(subject.key, record, new_state, new_review, archive, extras, nonce)
+
+    async def set_extras(
+        self,
+        repo: str,
+        number: int,
+        checks: bool,
+        labels: tuple[str, ...],
+        archive: bool | None = None,
+        nonce: str | None = None,
+    ) -> bool:
+        """Tag a forum post `checks failing` while checks fail, and with its labels' tags."""
+        key = pr_key(repo, number)
+        record = await self.records.get(key)  # no search: a PR without a thread has no tags
+        if record is None:
+            return False
+        # The labels tagged before: their tags are ours to remove when the label goes.
+        extras = Extras(checks, labels, (await self._extras(key)).labels)
+        changed = False
+        if record.forum:
+            changed = await self._apply(
+                key, record, record.state, record.review, archive, extras, nonce
+            )
+        await self.records.update(key, checks="1" if checks else "", labels=json.dumps(labels))
+        return changed
+
+    async def _extras(self, key: str) -> Extras:
+        labels = tuple(json.loads(await self.records.field(key, "labels") or "[]"))
+        return Extras(await self.records.field(key, "checks") == "1", labels, labels)
+
+    async def _apply(
+        self,
+        key: str,
+        record: ThreadRecord,
+        state: str,
+        review: str | None,
+        archive: bool | None,
+        extras: Extras,
+        nonce: str | None,
+    ) -> bool:
+        edit = await self._status_edit(record, state, review, archive, extras)
         if edit == ThreadEdit():
             return False
         async with self.attempts.first(nonce) as first:
             if not first:
-                record = await self._refresh(subject.key, record)
-                edit = await self._status_edit(record, new_state, new_review, archive)
+                record = await self._refresh(key, record)
+                edit = await self._status_edit(record, state, review, archive, extras)
                 if edit == ThreadEdit():
                     return False
-            await self._patch(subject.key, record, edit)
+            await self.patch(key, record, edit)
         return True
 
     async def _status_edit(
-        self, record: ThreadRecord, state: str, review: str | None, archive: bool | None
+        self,
+        record: ThreadRecord,
+        state: str,
+        review: str | None,
+        archive: bool | None,
+        extras: Extras,
     ) -> ThreadEdit:
         edit = ThreadEdit()
         if record.forum:
             channel = await self.discord.channel(record.channel_id)
-            tags = status_tags(self.settings, channel, record.tags, state, review)
+            tags = status_tags(self.settings, channel, record.tags, state, review, extras)
             if tags != record.tags:
                 edit = ThreadEdit(applied_tags=tags)
         # Say `archived` whenever we change anything: a tag edit alone on a thread already
-        # archived would unarchive it (`_patch`), leaving a merged PR open (seen in the soak).
+        # archived would unarchive it (`patch`), leaving a merged PR open (seen in the soak).
         if archive is not None and (archive != record.archived or edit != ThreadEdit()):
             lock = self.settings.lock_on_close if archive else False
             locked = lock if lock != record.locked else None
@@ -161,7 +209,8 @@ class Threads:
         overall = next((v for v in ("changes_requested", "approved") if v in values), "")
         return await self.set_state(subject, review=overall, nonce=nonce)
 
-    async def _patch(self, key: str, record: ThreadRecord, edit: ThreadEdit) -> ThreadInfo:
+    async def patch(self, key: str, record: ThreadRecord, edit: ThreadEdit) -> ThreadInfo:
+        """PATCH the thread (saying `archived: false` when it is archived); update the mapping."""
         # Any PATCH of an archived thread must say `archived: false` in the same request.
         if record.archived and edit.archived is None:
             edit = ThreadEdit(edit.name, False, edit.locked, edit.applied_tags)
@@ -206,25 +255,27 @@ class Threads:
 
     async def _rename(self, key: str, record: ThreadRecord, name: str) -> str:
         if name == record.name:  # maybe renamed by an attempt cut short before it re-archived
-            await self._rearchive_if_closed(key, record.thread_id, record.archived)
+            await self.rearchive_if_closed(key, record.thread_id, record.archived)
             return "unchanged"
         if not record.archived:
-            thread = await self._patch(key, record, ThreadEdit(name=name))
-            await self._rearchive_if_closed(key, thread.id, thread.archived)
+            thread = await self.patch(key, record, ThreadEdit(name=name))
+            await self.rearchive_if_closed(key, thread.id, thread.archived)
             return "renamed"
         # A closed PR's thread: rename (which must unarchive it), then archive it again.
-        await self._patch(key, record, ThreadEdit(name=name, archived=False))
-        await self._archive(key, record.thread_id)
+        await self.patch(key, record, ThreadEdit(name=name, archived=False))
+        await self.archive(key, record.thread_id)
         return "renamed"
 
-    async def _rearchive_if_closed(self, key: str, thread_id: int, archived: bool) -> None:
+    async def rearchive_if_closed(self, key: str, thread_id: int, archived: bool) -> None:
+        """Archive the thread again when its PR is closed and the thread is not archived."""
         # Renames run beside the PR's queue: when the PR was closed while this one was on its
-        # way, `_patch` met the fresh archive, unarchived and renamed. Archive it again (the soak
+        # way, `patch` met the fresh archive, unarchived and renamed. Archive it again (the soak
         # and a restart test saw merged PRs left unarchived). The close writes `state` first.
         if not archived and await self.records.field(key, "state") in CLOSED_STATES:
-            await self._archive(key, thread_id)
+            await self.archive(key, thread_id)
 
-    async def _archive(self, key: str, thread_id: int) -> None:
+    async def archive(self, key: str, thread_id: int) -> None:
+        """Archive the thread (already archived: fine)."""
         # Discord refuses to archive an archived thread (50083): then the close beat us to it.
         try:
             await self.discord.edit_thread(thread_id, ThreadEdit(archived=True))

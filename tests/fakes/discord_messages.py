@@ -1,5 +1,12 @@
 """Messages in the fake Discord: limits, forum and archived-thread rules, nonces, mentions.
 
+Edits and deletes (https://discord.com/developers/docs/resources/message#edit-message,
+#delete-message): only the author edits a message's content and embeds (50005 otherwise); a
+bot deletes another's message only with MANAGE_MESSAGES, which the fake's bot lacks (50013); an
+unknown message is 10008. In an archived thread neither works until it is unarchived (50083):
+Discord documents no exception, and discord.js found it so against the live API
+(discordjs/discord.js#9216: "if the thread is archived: impossible to modify the message").
+
 https://discord.com/developers/docs/resources/message#create-message: ``enforce_nonce`` checks the
 nonce "for uniqueness in the past few minutes. If another message was created by the same author
 with the same nonce, that message will be returned and no new message will be created."
@@ -14,11 +21,13 @@ from __future__ import annotations
 
 import copy
 
-from tests.fakes.discord_models import Channel, JSONObject, Message, Thread
+from tests.fakes.discord_models import Channel, JSONObject, Message, Thread, User
 from tests.fakes.discord_rules import (
+    DiscordError,
     FormErrors,
     check_message,
     compute_pings,
+    empty_message,
     forum_send,
     require_content,
     thread_archived,
@@ -81,6 +90,57 @@ def list_messages(
         cutoff = anchors.get("before")
         picked = [m for m in ordered if cutoff is None or m.id < cutoff][-size:]
     return [m.to_json() for m in reversed(picked)]
+
+
+def edit_message(
+    state: DiscordState, channel_id: int, message_id: int, body: JSONObject
+) -> Message:
+    """PATCH /channels/{id}/messages/{message_id}: new content and embeds, mentions re-read."""
+    message = _own_message(state, channel_id, message_id, cannot=(403, 50005, "edit"))
+    errors = FormErrors()
+    check_message(errors, body)
+    errors.raise_if_any()
+    content = body.get("content", message.content)
+    embeds = body.get("embeds", message.embeds)
+    if not content and not embeds:
+        raise empty_message()
+    allowed = body.get("allowed_mentions", message.allowed_mentions)
+    message.content = content or ""
+    message.embeds = copy.deepcopy(embeds or [])
+    message.allowed_mentions = copy.deepcopy(allowed)
+    message.pings = compute_pings(message.content, allowed)
+    message.edited_at = state.clock.now()
+    return message
+
+
+def delete_message(state: DiscordState, channel_id: int, message_id: int) -> None:
+    """DELETE /channels/{id}/messages/{message_id} (204)."""
+    message = _own_message(state, channel_id, message_id, cannot=(403, 50013, "delete"))
+    state.messages[channel_id].remove(message)
+
+
+def _own_message(
+    state: DiscordState, channel_id: int, message_id: int, *, cannot: tuple[int, int, str]
+) -> Message:
+    target = message_target(state, channel_id, for_send=False)
+    found = [m for m in state.messages.get(channel_id, []) if m.id == message_id]
+    if not found:
+        raise unknown("Message")
+    if isinstance(target, Thread) and target.archived:
+        raise thread_archived()
+    if found[0].author.id != state.bot.id:
+        status, code, verb = cannot
+        words = "Cannot edit a message authored by another user"
+        raise DiscordError(status, code, words if verb == "edit" else "Missing Permissions")
+    return found[0]
+
+
+def seed_message(state: DiscordState, channel_id: int, author: User, content: str) -> Message:
+    """Store a message written by someone else (a person in the thread), for tests."""
+    target = message_target(state, channel_id, for_send=False)
+    message = store_message(state, target, {"content": content})
+    message.author = author
+    return message
 
 
 def message_target(state: DiscordState, channel_id: int, *, for_send: bool) -> Channel | Thread:

@@ -309,6 +309,7 @@ class Message:
     enforce_nonce: bool = False
     allowed_mentions: JSONObject | None = None
     pings: Pings = field(default_factory=Pings)
+    edited_at: float | None = None
 
     def to_json(self, *, with_nonce: bool = False) -> JSONObject:
         """Return the message object; the nonce only in the answer to its own create.
@@ -324,7 +325,7 @@ class Message:
             "author": self.author.to_json(),
             "content": self.content,
             "timestamp": iso(self.created_at),
-            "edited_timestamp": None,
+            "edited_timestamp": iso(self.edited_at) if self.edited_at is not None else None,
             "tts": False,
             "mention_everyone": self.pings.everyone,
             "mentions": [_mentioned_user(u) for u in self.pings.users],

@@ -115,6 +115,18 @@ def get_message(state: DiscordState, call: Call) -> Reply:
     return 200, messages.get_message(state, call.id("channel_id"), call.id("message_id"))
 
 
+def patch_message(state: DiscordState, call: Call) -> Reply:
+    """PATCH /channels/{channel_id}/messages/{message_id}."""
+    message = messages.edit_message(state, call.id("channel_id"), call.id("message_id"), call.body)
+    return 200, message.to_json()
+
+
+def delete_message(state: DiscordState, call: Call) -> Reply:
+    """DELETE /channels/{channel_id}/messages/{message_id} (204)."""
+    messages.delete_message(state, call.id("channel_id"), call.id("message_id"))
+    return 204, None
+
+
 def get_archived_public_threads(state: DiscordState, call: Call) -> Reply:
     """GET /channels/{channel_id}/threads/archived/public?before=&limit=."""
     channel_id = call.id("channel_id")
@@ -186,6 +198,8 @@ ROUTES: tuple[tuple[str, str, Endpoint], ...] = (
     ("POST", "/channels/{channel_id}/messages", post_message),
     ("GET", "/channels/{channel_id}/messages", get_messages),
     ("GET", "/channels/{channel_id}/messages/{message_id}", get_message),
+    ("PATCH", "/channels/{channel_id}/messages/{message_id}", patch_message),
+    ("DELETE", "/channels/{channel_id}/messages/{message_id}", delete_message),
     ("GET", "/channels/{channel_id}/threads/archived/public", get_archived_public_threads),
     ("PUT", "/channels/{channel_id}/thread-members/@me", put_thread_member_me),
     ("GET", "/guilds/{guild_id}", get_guild),

@@ -190,6 +190,9 @@ class GitHubApi:
             return _Answer(response, caller)
         if fault.kind == "drop":
             return _Answer(None, caller, fault.kind)
+        if fault.kind == "stall":  # done; the answer waits (the client may die meanwhile)
+            await asyncio.sleep(fault.retry_after_s)
+            return _Answer(response, caller, fault.kind)
         return _Answer(self._fault_response(fault, caller, quota), caller, fault.kind)
 
     def _authenticate(self, request: web.Request) -> Caller:

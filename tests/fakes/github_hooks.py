@@ -52,6 +52,8 @@ class Hooks:
         self.timeout_s = timeout_s
         self._session: aiohttp.ClientSession | None = None
         self._pending: set[asyncio.Task[Delivery]] = set()
+        # Deliver `issue_comment` for comments made through the API (tests/fakes/github_echo.py).
+        self.echo_comments = False
 
     def add(
         self,
@@ -147,6 +149,10 @@ class Hooks:
                 hook, delivery.event, delivery.payload, guid=delivery.guid, redelivery=True
             )
         )
+        self.track(task)
+
+    def track(self, task: asyncio.Task[Delivery]) -> None:
+        """Keep a background delivery until it is done (``settle`` waits for it)."""
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 

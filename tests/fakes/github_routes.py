@@ -9,6 +9,7 @@ from __future__ import annotations
 from tests.fakes import github_json_pulls as pulls_json
 from tests.fakes import github_talk as talk
 from tests.fakes.github_calls import Call, Endpoint, Reply, World, choice
+from tests.fakes.github_echo import echo_comment
 from tests.fakes.github_models import (
     IssueComment,
     Level,
@@ -42,6 +43,7 @@ def post_comment(world: World, call: Call) -> Reply:
     body = check_comment_body(call.body, "IssueComment")
     user, app_id = _author(call)
     made = talk.create_comment(world.state, repo, call.number("issue_number"), user, body, app_id)
+    echo_comment(world, repo, made, "created")
     return Reply(201, _comment_json(world, made))
 
 
@@ -55,7 +57,9 @@ def patch_comment(world: World, call: Call) -> Reply:
     """PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}."""
     repo = call.repo_for(world, COMMENTS, "write")
     body = check_comment_body(call.body, "IssueComment")
-    return Reply(200, _comment_json(world, talk.edit_comment(world.state, repo, _id(call), body)))
+    edited = talk.edit_comment(world.state, repo, _id(call), body)
+    echo_comment(world, repo, edited, "edited")
+    return Reply(200, _comment_json(world, edited))
 
 
 def delete_comment(world: World, call: Call) -> Reply:

@@ -19,7 +19,7 @@ from tests.fakes.discord_clock import FakeClock
 from tests.fakes.github_rules import JSONObject
 
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
-FaultKind = Literal["error", "lost", "drop", "primary", "secondary"]
+FaultKind = Literal["error", "lost", "drop", "stall", "primary", "secondary"]
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,9 @@ class FaultRule:
     ``path`` matches the concrete path or the route template. Kinds: ``error`` answers
     ``status`` without doing anything; ``lost`` does the work, then answers ``status`` (a
     response lost behind a proxy); ``drop`` does the work, then closes the connection with no
-    answer; ``primary``/``secondary`` answer as the exhausted rate limits do.
+    answer; ``stall`` does the work, then holds the answer ``retry_after_s`` wall seconds (for
+    a client killed while it waits); ``primary``/``secondary`` answer as the exhausted rate
+    limits do.
     """
 
     method: str
@@ -152,7 +154,7 @@ class Fault:
     @property
     def applies(self) -> bool:
         """Whether the request is carried out before the failure."""
-        return self.kind in ("lost", "drop")
+        return self.kind in ("lost", "drop", "stall")
 
 
 @dataclass
@@ -181,7 +183,8 @@ class FaultPlan:
         retry_after_s: int = 60,
     ) -> FaultRule:
         """Queue an exact failure for the next matching requests."""
-        default = {"error": 502, "lost": 502, "drop": 0, "primary": 403, "secondary": 403}[kind]
+        default = {"error": 502, "lost": 502, "drop": 0, "stall": 0, "primary": 403,
+                   "secondary": 403}[kind]  # fmt: skip
         status = default if status is None else status
         rule = FaultRule(method, path, kind, status, times, retry_after_s)
         self.rules.append(rule)

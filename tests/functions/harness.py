@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from bot.discord.rest import DiscordRestAdapter
+from bot.github.api import GitHubAdapter
 from bot.ops.fixtures import Delivery, load_delivery, scenarios_dir
 from bot.prs.deps import Deps
 from bot.runtime import ManualClock, Runtime, RuntimeOptions, Store, Worker
@@ -37,6 +38,9 @@ class Harness:
     client: httpx.AsyncClient
     deps: Deps
     answers: list[dict[str, Any]] = field(default_factory=list)
+    # Other fakes' clocks that move with the runtime's (the fake GitHub's rate limits).
+    clocks: list[Callable[[float], None]] = field(default_factory=list)
+    app: Any = None  # the ASGI app, to serve on a real port when a fake must call prbot
 
     async def deliver(self, scenario: str, *names: str) -> list[str]:
         """POST fixtures (file stems, or all of the scenario) as GitHub would; return statuses."""
@@ -75,13 +79,40 @@ class Harness:
         worker = Worker(self.runtime, concurrency=8)
         for _ in range(MAX_SETTLE_ROUNDS):
             await worker.run_until_idle()
-            due = await self.store.redis.zrange(self.store.keys.sched, 0, 0, withscores=True)
-            if not due:
+            due = await self.next_due_ms()
+            if due is None:
                 return
-            wait_s = max(0.0, (float(due[0][1]) - self.clock.now_ms()) / 1000) + 0.001
-            self.clock.advance(wait_s)
-            self.world.fake.advance(wait_s)
+            wait_s = max(0.0, (due - self.clock.now_ms()) / 1000) + 0.001
+            self.advance(wait_s)
         raise AssertionError("runs still pending after many rounds")
+
+    async def run_due(self) -> None:
+        """Run what is due now, without moving any clock (a debounced run waits its turn)."""
+        await Worker(self.runtime, concurrency=8).run_until_idle()
+
+    def patches(self) -> int:
+        """Return how many message edits the fake Discord answered."""
+        route = "/channels/{channel_id}/messages/{message_id}"
+        return sum(
+            1 for r in self.world.fake.requests.records if (r.method, r.route) == ("PATCH", route)
+        )
+
+    def advance(self, seconds: float) -> None:
+        """Move the runtime's clock and every fake's clock forward together."""
+        self.clock.advance(seconds)
+        self.world.fake.advance(seconds)
+        for move in self.clocks:
+            move(seconds)
+
+    async def next_due_ms(self) -> int | None:
+        """Return when the next queued run or timer (a debounced run) is due, None when idle."""
+        keys = self.store.keys
+        heads = [
+            await self.store.redis.zrange(key, 0, 0, withscores=True)
+            for key in (keys.sched, keys.timers)
+        ]
+        found = [float(head[0][1]) for head in heads if head]
+        return int(min(found)) if found else None
 
     async def play(self, scenario: str, *names: str) -> list[str]:
         """Deliver fixtures one by one, settling after each (webhooks seconds apart)."""
@@ -142,7 +173,11 @@ async def make_harness(
     real_store = scenario_store
     opened: list[tuple[DiscordRestAdapter, httpx.AsyncClient]] = []
 
-    async def make(runtime_options: RuntimeOptions | None = None, **env: str) -> Harness:
+    async def make(
+        runtime_options: RuntimeOptions | None = None,
+        github: GitHubAdapter | None = None,
+        **env: str,
+    ) -> Harness:
         values = {
             "GITHUB_WEBHOOK_SECRET": SECRET,
             "DISCORD_TOKEN": world.fake.token,
@@ -156,12 +191,13 @@ async def make_harness(
             world.fake.token, world.fake.api_base, sleep=fast_sleeps.sleep
         )
         clock = ManualClock()
-        deps = Deps.build(settings, real_store, adapter)
+        deps = Deps.build(settings, real_store, adapter, github)
         runtime = Runtime(real_store, build_functions(deps), clock=clock, options=runtime_options)
-        transport = httpx.ASGITransport(app=create_app(settings, runtime))
+        app = create_app(settings, runtime)
+        transport = httpx.ASGITransport(app=app)
         client = httpx.AsyncClient(transport=transport, base_url="http://prbot.test")
         opened.append((adapter, client))
-        return Harness(world, real_store, runtime, clock, client, deps)
+        return Harness(world, real_store, runtime, clock, client, deps, app=app)
 
     yield make
     for adapter, client in opened:

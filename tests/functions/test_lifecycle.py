@@ -22,8 +22,12 @@ async def test_full_lifecycle(make_harness: Make) -> None:
     messages = h.messages(thread)
     texts = [text_of(m) for m in messages]
     assert len(texts) == 9
-    intro = messages[0].embeds[0]
-    assert intro["title"] == "#42 Add French and German greetings"
+    intro = messages[0].embeds[0]  # the card: edited in place to the latest title and state
+    assert intro["title"] == "#42 Add French, German and Brazilian Portuguese greetings"
+    fields = {f["name"]: f["value"] for f in intro["fields"]}
+    assert fields["Status"] == "Merged"
+    assert fields["Reviewers"] == "✅ **hubot** approved"
+    assert fields["Size"] == "+12 −3 in 2 files"
     assert intro["url"] == "https://github.com/octo-org/hello-world/pull/42"
     assert "\r" not in intro["description"]
     assert "💬 monalisa commented" in texts[1]
@@ -129,6 +133,7 @@ async def test_malformed_payload_is_a_visible_failure(make_harness: Make) -> Non
     h: Harness = await make_harness()
     await h.variant("pr-lifecycle", "01-opened", "broken", break_it)
     await h.settle()
-    assert len(await h.failed_runs()) == 1
-    (alert,) = h.world.fake.messages_in(h.world.alerts.id)
-    assert "pr-thread-lifecycle" in alert.content
+    # Both functions of a pull_request delivery fail on it, each visibly.
+    assert len(await h.failed_runs()) == 2
+    alerts = sorted(m.content for m in h.world.fake.messages_in(h.world.alerts.id))
+    assert ["pr-card-facts" in alerts[0], "pr-thread-lifecycle" in alerts[1]] == [True, True]

@@ -122,6 +122,42 @@ SCENARIOS: dict[str, tuple[str, set[int], list[tuple[str, str | None]]]] = {
             ("pull_request_review", "submitted"),
         ],
     ),
+    "ci": (
+        HELLO,
+        {48},
+        [
+            ("pull_request", "opened"),
+            ("check_suite", "requested"),
+            ("check_run", "created"),
+            ("check_run", "completed"),
+            ("status", None),
+            ("check_run", "completed"),
+            ("check_run", "completed"),
+            ("pull_request", "synchronize"),
+            ("check_run", "completed"),
+            ("workflow_run", "completed"),
+        ],
+    ),
+    "edits": (
+        HELLO,
+        {49},
+        [
+            ("pull_request", "opened"),
+            ("issue_comment", "created"),
+            ("issue_comment", "edited"),
+            ("pull_request_review_comment", "created"),
+            ("pull_request_review_comment", "deleted"),
+            ("pull_request_review", "submitted"),
+            ("pull_request_review", "edited"),
+            ("pull_request", "labeled"),
+            ("pull_request", "unlabeled"),
+            ("pull_request", "review_requested"),
+            ("pull_request", "review_request_removed"),
+            ("pull_request", "closed"),
+            ("issue_comment", "edited"),
+            ("issue_comment", "deleted"),
+        ],
+    ),
     "noise": (
         HELLO,
         set(),
@@ -285,7 +321,7 @@ def test_titles_authors_and_ids_stay_consistent(name: str) -> None:
         if number is None:
             continue
         title = titles.get(number)
-        if at(payload, "action") == "edited":
+        if delivery.event == "pull_request" and at(payload, "action") == "edited":
             assert at(payload, "changes", "title", "from") == title
         elif title is not None:
             assert pr_title(payload) == title, delivery.source
@@ -304,7 +340,8 @@ def test_titles_authors_and_ids_stay_consistent(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(n for n, (_, prs, _) in SCENARIOS.items() if prs))
 def test_timestamps_advance(name: str) -> None:
     """Each delivery reports the PR as changed no earlier than the delivery before it."""
-    times = [pr_updated(d.payload()) for d in scenario(name)]
+    # CI deliveries are about a commit, not the PR: they carry no PR timestamps.
+    times = [pr_updated(p) for p in (d.payload() for d in scenario(name)) if pr_number(p)]
     if name == "edge-cases":  # the comment's delivery overtakes the opened one on purpose
         assert times[0] > times[1]
         times = times[1:]
@@ -692,3 +729,46 @@ def test_scenarios_dir_falls_back_to_the_working_directory(
     monkeypatch.chdir(tmp_path)
     with pytest.raises(FixtureError, match="no fixtures/scenarios folder"):
         scenarios_dir()
+
+
+def test_ci_is_a_forks_pr_that_no_ci_payload_names() -> None:
+    """The head is a fork's branch; checks and statuses name its commits, never the PR."""
+    payloads = [d.payload() for d in scenario("ci")]
+    opened, sync = payloads[0], payloads[7]
+    first = text(opened, "pull_request", "head", "sha")
+    second = text(sync, "pull_request", "head", "sha")
+    assert at(opened, "pull_request", "head", "repo", "fork") is True
+    assert at(sync, "before") == first != second == at(sync, "after")
+    shas = [at(p, "check_run", "head_sha") or at(p, "sha") for p in payloads[1:7]]
+    assert shas[1:] == [first] * 5
+    assert at(payloads[1], "check_suite", "head_sha") == first
+    assert at(payloads[8], "check_run", "head_sha") == second
+    assert at(payloads[9], "workflow_run", "head_sha") == second
+    for p in payloads[1:7] + payloads[8:]:
+        for key in ("check_run", "check_suite", "workflow_run"):
+            assert at(p, key, "pull_requests") in (None, []), p
+    lint = [p for p in payloads if at(p, "check_run", "name") == "lint"]
+    runs = [
+        (at(p, "check_run", "conclusion"), at(p, "check_run", "head_sha") == first) for p in lint
+    ]
+    assert runs == [
+        ("failure", True),
+        ("failure", True),
+        ("success", False),
+    ]
+    assert at(payloads[4], "state") == "error"
+
+
+def test_edits_change_what_was_posted() -> None:
+    """Edits and deletes name the comment or review they change, with the previous body."""
+    payloads = [d.payload() for d in scenario("edits")]
+    comment = at(payloads[1], "comment", "id")
+    assert [at(payloads[i], "comment", "id") for i in (2, 12, 13)] == [comment] * 3
+    assert at(payloads[2], "changes", "body", "from") == text(payloads[1], "comment", "body")
+    assert at(payloads[4], "comment", "id") == at(payloads[3], "comment", "id")
+    assert at(payloads[6], "review", "id") == at(payloads[5], "review", "id")
+    assert at(payloads[6], "changes", "body", "from") == text(payloads[5], "review", "body")
+    assert text(payloads[7], "label", "name") == "good first issue"
+    assert text(payloads[8], "label", "name") == "documentation"
+    assert at(payloads[10], "requested_reviewer", "login") == "monalisa"
+    assert at(payloads[11], "pull_request", "merged") is True

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from bot.discord import OutMessage
 from bot.github.payloads import Subject, User
-from bot.prs import render
+from bot.prs import card, render
 
 URL = "https://github.com/o/r/pull/80"
 
@@ -110,7 +110,7 @@ def _embed_total(message: OutMessage) -> int:
 
 def test_intro_fits_discord_limits_with_a_huge_body() -> None:
     s = subject(title="T" * 400, body="x " * 10_000, labels=("l" * 900, "b"), base="main", head="f")
-    message = render.intro(s)
+    message = card.intro(s)
     (embed,) = message.embeds
     assert embed.title is not None and len(embed.title) <= 256
     assert embed.description is not None and len(embed.description) <= 4096
@@ -122,13 +122,13 @@ def test_intro_fits_discord_limits_with_a_huge_body() -> None:
 
 
 def test_intro_shows_branches_labels_and_draft() -> None:
-    message = render.intro(subject(labels=("bug",), draft=True, base="main", head="o:feat"))
+    message = card.intro(subject(labels=("bug",), draft=True, base="main", head="o:feat"))
     fields = {f.name: f.value for f in message.embeds[0].fields}
     assert fields == {"Branches": "`main` ← `o:feat`", "Labels": "bug", "Status": "Draft"}
 
 
 def test_intro_drops_template_comments() -> None:
-    message = render.intro(subject(body="<!-- fill me -->\nReal text"))
+    message = card.intro(subject(body="<!-- fill me -->\nReal text"))
     assert message.embeds[0].description == "Real text"
 
 

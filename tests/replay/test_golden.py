@@ -77,7 +77,8 @@ def test_a_failed_run_makes_replay_exit_non_zero_and_say_which(tmp_path: Path) -
     result = replay(str(broken))
     assert result.returncode == 1
     assert re.search(r"^✘ run [0-9a-f]+ of pr-thread-lifecycle failed", result.stdout, re.M)
-    assert re.search(r"runs: \d+ ok, 1 failed", result.stdout)
+    assert re.search(r"^✘ run [0-9a-f]+ of pr-card-facts failed", result.stdout, re.M)
+    assert re.search(r"runs: \d+ ok, 2 failed", result.stdout)
 
 
 def test_bad_configuration_is_a_clear_error_not_a_traceback() -> None:
@@ -114,7 +115,7 @@ def test_long_replays_show_progress_and_a_summary() -> None:
         (str(n), str(total)) for n in range(25, total + 1, 25)
     ]
     summary = result.stdout.splitlines()[-1]
-    assert summary.startswith(f"replayed {total} deliveries (48 duplicate, 5 ignored, 2 ping, 41 q")
+    assert summary.startswith(f"replayed {total} deliveries (72 duplicate, 3 ignored, 2 ping, 67 q")
     # Together the scenarios do what they do one by one (the forum's routing keeps the others'
     # default channel), and the second pass adds nothing.
     alone = sum(int(golden_actions(name)) for name in STILL)

@@ -27,6 +27,7 @@ RENAMED = re.compile(r'^thread (\d+) renamed ".*" -> "(.*)"$')
 STATE = re.compile(r"^thread (\d+) (archived|unarchived)\b")
 MESSAGE = re.compile(r"^thread (\d+) message: ")
 POSTED = re.compile(r"^channel (\d+) message: ")
+DELETED = re.compile(r"^thread (\d+) deleted message ")
 # What a scenario.env may set that the harness takes as it is (channels are the fake's own).
 TIME_DRIVEN = ("REVIEW_REMINDER_AFTER", "DIGEST_CRON", "GITHUB_DISCORD_USERS")
 
@@ -52,6 +53,8 @@ def expected_threads(transcript: str) -> dict[str, Expected]:
             threads[m[1]].archived = m[2] == "archived"
         elif m := MESSAGE.match(line):
             threads[m[1]].messages += 1
+        elif m := DELETED.match(line):
+            threads[m[1]].messages -= 1
     return {t.name: t for t in threads.values()}
 
 
