@@ -16,6 +16,8 @@ DEFAULT_TAG_NAMES = {
     "closed": "closed",
     "checks_failing": "checks failing",
 }
+# Added after the first releases: a forum without it works as before, so its absence is a warning.
+OPTIONAL_TAGS = frozenset({"checks_failing"})
 APPLIED_TAGS_MAX = 5
 
 

@@ -18,7 +18,7 @@ from bot.discord.facts import FORUM_TYPES, ChannelData, GuildData
 from bot.discord.gateway import PORTAL_HINT
 from bot.discord.permissions import Member
 from bot.prs import render
-from bot.prs.routing import tag_names
+from bot.prs.routing import OPTIONAL_TAGS, tag_names
 from bot.prs.users import UserMapError, load_users
 from bot.settings import Settings, load_settings, settings_errors
 
@@ -191,12 +191,16 @@ def permission_check(
 def tags_check(settings: Settings, channel: ChannelData, report: Report) -> None:
     """Check a forum has a tag for every PR status prbot applies."""
     have = {t.casefold() for t in channel.tags}
-    wanted = list(dict.fromkeys(tag_names(settings).values()))
+    names = tag_names(settings)
+    wanted = list(dict.fromkeys(names.values()))
+    optional = {names[k] for k in OPTIONAL_TAGS if k in names}
     absent = [n for n in wanted if n.casefold() not in have]
     name = f"forum tags in {channel.id}"
-    if absent:
-        hint = "create them in the forum, or map status names with FORUM_TAGS"
+    hint = "create them in the forum, or map status names with FORUM_TAGS"
+    if any(n not in optional for n in absent):
         report.add(name, "fail", f"missing {', '.join(absent)}: {hint}")
+    elif absent:  # only tags a forum may go without (prbot then applies the others)
+        report.add(name, "warn", f"missing {', '.join(absent)} (optional): {hint}")
     else:
         report.add(name, "ok", ", ".join(wanted))
 
