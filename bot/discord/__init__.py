@@ -9,8 +9,8 @@ from bot.discord.connect import open_adapter
 from bot.discord.shapes import (
     THREAD_ARCHIVED,
     UNKNOWN_CHANNEL,
-    ArchivedPage,
     UNKNOWN_MESSAGE,
+    ArchivedPage,
     ChannelInfo,
     DiscordAdapter,
     DiscordApiError,
@@ -27,8 +27,8 @@ from bot.discord.shapes import (
 __all__ = [
     "THREAD_ARCHIVED",
     "UNKNOWN_CHANNEL",
-    "ArchivedPage",
     "UNKNOWN_MESSAGE",
+    "ArchivedPage",
     "ChannelInfo",
     "DiscordAdapter",
     "DiscordApiError",

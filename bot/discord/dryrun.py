@@ -14,8 +14,8 @@ from typing import TextIO
 from bot.discord.shapes import (
     THREAD_ARCHIVED,
     UNKNOWN_CHANNEL,
-    ArchivedPage,
     UNKNOWN_MESSAGE,
+    ArchivedPage,
     ChannelInfo,
     DiscordApiError,
     EmbedSpec,

@@ -21,8 +21,8 @@ from bot.discord.http import DEFAULT_API_BASE, Sleep, discord, use_discord_http
 from bot.discord.pacing import Pacer
 from bot.discord.payloads import Channel, Message, Payload, Snowflake, ThreadPage
 from bot.discord.shapes import (
-    ArchivedPage,
     UNKNOWN_MESSAGE,
+    ArchivedPage,
     ChannelInfo,
     DiscordApiError,
     EmbedSpec,

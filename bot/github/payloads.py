@@ -260,7 +260,7 @@ def size_of(pr: PullRequest) -> tuple[int, int, int] | None:
 def requested_of(pr: PullRequest) -> tuple[str, ...]:
     """Return the reviewers a PR waits for: logins, then teams as `@slug`."""
     teams = tuple(f"@{t.slug or t.name}" for t in pr.requested_teams)
-    return tuple(u.login for u in pr.requested_reviewers) + teams
+    return tuple(u.login for u in pr.requested_reviewers if u.login) + teams
 
 
 def subject_of_issue(repo: Repository, issue: Issue) -> Subject:

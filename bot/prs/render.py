@@ -26,7 +26,6 @@ URL_MAX = 2048
 CONTENT_URL_MAX = 1024
 
 
-
 class DigestEntry(Protocol):
     """A PR in the digest: where it is, since when it waits, for whom, and its thread's link."""
 
@@ -271,7 +270,7 @@ def ago(ms: int) -> str:
 
 def _who(users: Sequence[tuple[str, int | None]], teams: Sequence[str]) -> str:
     named = [_mention(login, user_id) for login, user_id in users]
-    named += [f"team **{_clean(team)}**" for team in teams]
+    named += [f"team **{clean(team)}**" for team in teams]
     return ", ".join(named)
 
 
@@ -292,7 +291,7 @@ _MARKDOWN = re.compile(r"([\\`*_~|<>\[\]])")
 
 def _plain(text: str) -> str:
     # User text inside a masked link: escape what Markdown or a link could make of it.
-    return _MARKDOWN.sub(r"\\\1", _clean(text))
+    return _MARKDOWN.sub(r"\\\1", clean(text))
 
 
 def digest(entries: Sequence[DigestEntry], now_ms: int) -> OutMessage | None:

@@ -6,7 +6,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -105,13 +105,20 @@ class Harness:
             move(seconds)
 
     async def next_due_ms(self) -> int | None:
-        """Return when the next queued run or timer (a debounced run) is due, None when idle."""
+        """Return when the next queued run, or debounce or throttle timer, is due; None if idle.
+
+        A parked run's timer (a sleep, or a wait's timeout: a reminder hours away) is left for
+        the test to reach by moving time itself.
+        """
         keys = self.store.keys
-        heads = [
-            await self.store.redis.zrange(key, 0, 0, withscores=True)
-            for key in (keys.sched, keys.timers)
-        ]
-        found = [float(head[0][1]) for head in heads if head]
+        sched = await self.store.redis.zrange(keys.sched, 0, 0, withscores=True)
+        timers = cast(
+            list[tuple[str, float]],
+            await self.store.redis.zrange(keys.timers, 0, 99, withscores=True),
+        )
+        found = [float(sched[0][1])] if sched else []
+        soon = [float(at) for member, at in timers if str(member).startswith(("d:", "t:"))]
+        found += soon[:1]  # a debounced run (the card): seconds away
         return int(min(found)) if found else None
 
     async def play(self, scenario: str, *names: str) -> list[str]:

@@ -62,7 +62,8 @@ async def test_post_to_pr_mirrors_the_message_once(serve_prbot: PrbotFactory, do
         asked = await post_to_pr(prbot, "LGTM, ship it @everyone")
         again = await post_to_pr(prbot, "LGTM, ship it @everyone")  # used twice
         by_bot = await post_to_pr(prbot, "beep", bot=True)
-    (comment,) = comments(door)
+    # The other comment on the PR is prbot's backlink to the thread (GITHUB_BACKLINK).
+    (comment,) = [c for c in comments(door) if "prbot:discord:" in c.body]
     assert comment.body.startswith("**alice** wrote [on Discord](https://discord.com/channels/")
     assert "LGTM, ship it @\u200beveryone" in comment.body
     assert comment.body.endswith(marker(MESSAGE_ID))
