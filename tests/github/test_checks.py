@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,12 +11,14 @@ import pytest
 from bot.github.checks import check_run_outcome, checks_of_api, ci_of, commit_key, status_outcome
 from bot.github.shapes import CheckRun, CombinedStatus
 from bot.runtime import Event
-from tests.web import SHARED_PAYLOADS
+
+# Real payloads (octokit/webhooks examples, MIT), kept in the repository.
+EXAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "examples"
 
 
 def example(path: str) -> dict[str, Any]:
     """Return a recorded octokit example payload."""
-    data = json.loads((SHARED_PAYLOADS / path).read_text(encoding="utf-8"))
+    data = json.loads((EXAMPLES / path).read_text(encoding="utf-8"))
     assert isinstance(data, dict)
     return data
 
@@ -46,7 +49,9 @@ def test_a_status_has_no_pr_and_a_suite_or_workflow_only_a_commit() -> None:
 
 def test_every_recorded_ci_example_is_read() -> None:
     for kind in ("check_run", "check_suite", "status", "workflow_run"):
-        for path in sorted((SHARED_PAYLOADS / kind).glob("*.json")):
+        paths = sorted((EXAMPLES / kind).glob("*.json"))
+        assert paths, kind  # the examples are in the repository: never an empty loop
+        for path in paths:
             data = json.loads(path.read_text(encoding="utf-8"))
             action = data.get("action")
             name = f"github/{kind}.{action}" if action else f"github/{kind}"
