@@ -53,7 +53,7 @@ async def pr_status(deps: Deps, channel_id: int | None) -> str:
     if pr is None or record is None:
         return NOT_A_PR_THREAD + " Use `/pr status` in a PR's thread."
     verdicts = await threads.field(pr, "verdicts")
-    checks = await threads.field(pr, "checks")  # written by whatever follows checks, when it does
+    checks = await threads.field(pr, "checks")  # the live card's failing flag
     web = web_base_for(deps.settings.github_api_base)
     return status_text(PrStatus(pr, web, record, verdicts, checks))
 

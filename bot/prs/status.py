@@ -12,7 +12,8 @@ VERDICT_TEXT = {
     "commented": "💬 commented",
 }
 STATE_TEXT = {"open": "🟢 open", "draft": "📝 draft", "merged": "🟣 merged", "closed": "🔴 closed"}
-NO_CHECKS = "not known yet (prbot reads checks once it has GitHub API access)"
+NO_FAILING = "none failing that prbot has seen"
+FAILING = "❌ failing: the card at the top of the thread names the failing checks"
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class PrStatus:
     web_base: str  # https://github.com, or a GitHub Enterprise host
     record: ThreadRecord
     verdicts: str | None  # reviewer=verdict,… as the reviews function stores them
-    checks: str | None  # a one-line summary, once something records one
+    checks: str | None  # "1" while a check fails (the live card's flag), else empty
 
 
 def parse_verdicts(stored: str | None) -> dict[str, str]:
@@ -50,5 +51,5 @@ def status_text(status: PrStatus) -> str:
         lines.append(f"Reviewers: {shown}")
     else:
         lines.append("Reviewers: no reviews yet")
-    lines.append(f"Checks: {status.checks or NO_CHECKS}")
+    lines.append(f"Checks: {FAILING if status.checks == '1' else NO_FAILING}")
     return "\n".join(lines)

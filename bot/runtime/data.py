@@ -109,29 +109,10 @@ class AppData:
                     pipe.pexpire(key, ttl_ms)
                 await pipe.execute()
 
-    async def swap(self, kind: str, name: str, field: str, value: str) -> str | None:
-        """Set one field and return its previous value, atomically."""
-        key = self._keys.data(kind, name)
-        with translate_errors():
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.hget(key, field)
-                pipe.hset(key, field, value)
-                previous, _ = await pipe.execute()
-        return cast(str | None, previous)
-
     async def forget(self, kind: str, name: str) -> None:
         """Delete a record."""
         with translate_errors():
             await self._redis.delete(self._keys.data(kind, name))
-
-    async def expire(self, kind: str, name: str, ttl_ms: int | None) -> None:
-        """Let a record expire in `ttl_ms`, or keep it for good with None."""
-        key = self._keys.data(kind, name)
-        with translate_errors():
-            if ttl_ms is None:
-                await self._redis.persist(key)
-            else:
-                await self._redis.pexpire(key, ttl_ms)
 
     async def lock(self, name: str, token: str, ttl_ms: int, run_id: str | None = None) -> bool:
         """Take (or re-enter) the lock `name`; False while another token holds it.

@@ -54,7 +54,7 @@ async def test_pr_status_is_deferred_then_answered_from_the_store(
     content = asked.content or ""
     assert "octo-org/hello-world#42" in content and "hello-world/pull/42" in content
     assert "State: 🟢 open" in content and "Reviewers: hubot ✅ approved" in content
-    assert "Checks: not known yet" in content
+    assert "Checks: none failing that prbot has seen" in content
     assert asked.ephemeral  # only the member who asked sees it
 
 
