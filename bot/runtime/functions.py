@@ -20,6 +20,8 @@ KeyFn = Callable[[Event], str | None]
 Predicate = Callable[[Event], bool]
 
 DEFAULT_RETRIES = 4
+# Event names whose triggers are remembered (`Registry.names`).
+NAMES_CACHED = 1024
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,10 @@ class Trigger:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_pattern", re.compile(fnmatch.translate(self.event)))
+
+    def names(self, event_name: str) -> bool:
+        """Tell whether the trigger's name pattern matches `event_name`."""
+        return self._pattern.match(event_name) is not None
 
     def matches(self, event: Event) -> bool:
         """Tell whether this trigger fires for `event`."""
@@ -104,6 +110,7 @@ class Registry:
 
     def __init__(self, functions: Iterable[Function] = ()) -> None:
         self._by_id: dict[str, Function] = {}
+        self._named: dict[str, bool] = {}
         for fn in functions:
             self.add(fn)
 
@@ -112,10 +119,20 @@ class Registry:
         if fn.id in self._by_id:
             raise ValueError(f"duplicate function id {fn.id!r}")
         self._by_id[fn.id] = fn
+        self._named.clear()
 
     def get(self, function_id: str) -> Function | None:
         """Return the function with this id, if registered."""
         return self._by_id.get(function_id)
+
+    def names(self, event_name: str) -> bool:
+        """Tell whether some function has a trigger for this event name (its `when` aside)."""
+        found = self._named.get(event_name)
+        if found is None:
+            found = any(t.names(event_name) for fn in self._by_id.values() for t in fn.triggers)
+            if len(self._named) < NAMES_CACHED:  # names come from senders: keep the cache small
+                self._named[event_name] = found
+        return found
 
     def matching(self, event: Event) -> list[Function]:
         """Return the functions triggered by `event`, in registration order."""

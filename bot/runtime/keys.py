@@ -26,6 +26,8 @@ runs are queued, running, retrying, sleeping or waiting; `DELIVERY_MAX` is `even
   cron:<fn|expr|tz>         String  TTL: 30 days past its next tick
   reruns:<run>              String  TTL: as long as a failed run is kept (30 days)
   cancelled                 LIST    cancelled runs whose event is not sent yet (each claim sends)
+  inbox                     LIST    accepted deliveries not planned yet, in order (each claim
+                                    plans them); their records are held until then
   data:…                            the product's keys: see bot/prs/mapping.py
 """
 
@@ -78,6 +80,11 @@ class Keys:
     def outbox(self) -> str:
         """LIST of cancelled run ids whose `prbot/function.cancelled` event is still to be sent."""
         return self._k("cancelled")
+
+    @property
+    def inbox(self) -> str:
+        """LIST of accepted event ids whose runs are still to be planned, oldest first."""
+        return self._k("inbox")
 
     @property
     def wake(self) -> str:

@@ -135,8 +135,45 @@ local function trim_runs()
   redis.call('ZREMRANGEBYRANK', c.runs, 0, extra - 1)
 end
 
--- m: {id, name, dedup, runs = [run spec JSON texts]}; record '' means already stored (rerun).
+-- Make the runs of a stored event (specs: JSON texts); 1 when one was made or debounced, else 0.
+local function make_runs(m, fresh, now)
+  local made = 0
+  for _, spec in ipairs(m.runs) do
+    local r = cjson.decode(spec)
+    if not (r.idem and idem_taken(r.idem, now)) then
+      if r.db then
+        debounce_push(m.id, spec, r, now)
+        made = made + 1
+      elseif create_run(m.id, r, now, fresh) then
+        made = made + 1
+      end
+    end
+  end
+  if made > 0 then return 1 end
+  return 0
+end
+
+-- An accepted delivery planned by a worker: only the inbox's head may be (4: it is not, another
+-- worker planned it). Its record was stored and held by `accept_one`; the runs take over.
+local function plan_accepted(m, now)
+  if redis.call('LINDEX', c.inbox, 0) ~= m.id then return 4 end
+  redis.call('LPOP', c.inbox)
+  local record = redis.call('GET', c.ep .. m.id)
+  local code = 3
+  if record then
+    remember(m.name, m.id, now)
+    notify(m.name, m.id, record, now)
+    code = 2
+    if #m.runs > 0 then code = make_runs(m, false, now) end
+  end
+  unhold(m.id, 'inbox', false, now)
+  return code
+end
+
+-- m: {id, name, dedup, runs = [run spec JSON texts], inbox}; record '' means already stored
+-- (a rerun, or an accepted delivery: `inbox`).
 local function enqueue_one(m, record, now)
+  if m.inbox then return plan_accepted(m, now) end
   if m.dedup then
     -- Decided by the caller's clock (injectable); the key's own TTL only collects garbage.
     local seen = redis.call('GET', c.dp .. m.id)
@@ -167,21 +204,34 @@ local function enqueue_one(m, record, now)
     return 3
   end
   if #m.runs == 0 then return 2 end
-  local made = 0
-  for _, spec in ipairs(m.runs) do
-    local r = cjson.decode(spec)
-    if not (r.idem and idem_taken(r.idem, now)) then
-      if r.db then
-        debounce_push(m.id, spec, r, now)
-        made = made + 1
-      elseif create_run(m.id, r, now, fresh) then
-        made = made + 1
-      end
-    end
-  end
+  local code = make_runs(m, fresh, now)
   if fresh and not held(m.id) then redis.call('PEXPIRE', c.ep .. m.id, c.event_ttl) end
-  if made > 0 then return 1 end
-  return 0
+  return code
+end
+
+-- A delivery the receiver accepts: deduplicated, recorded and put in the inbox, where a worker
+-- plans its runs in arrival order (`plan_accepted`). Nothing of the functions runs here.
+-- `wanted` '0': no function is triggered by the name and nothing listens for it; the record
+-- is kept (for replay and lookback) and nothing more is done (2, ignored). 0: a duplicate.
+local function accept_one(id, name, record, wanted, now)
+  if wanted == '0' and redis.call('EXISTS', c.lp .. name) == 0 then
+    return enqueue_one({id = id, name = name, dedup = true, runs = {}}, record, now)
+  end
+  local seen = redis.call('GET', c.dp .. id)
+  if seen and now - tonumber(seen) < c.dedup_ttl then
+    local dups = c.dp .. id .. c.dus
+    redis.call('INCR', dups)
+    redis.call('PEXPIRE', dups, c.dedup_ttl)
+    return 0
+  end
+  redis.call('SET', c.dp .. id, now, 'PX', c.dedup_ttl)
+  local fresh = redis.call('EXISTS', c.ep .. id .. c.hs) == 0
+  redis.call('SET', c.ep .. id, record)
+  hold(id, 'inbox', fresh)
+  redis.call('ZADD', c.events, now, id)
+  redis.call('RPUSH', c.inbox, id)
+  W.wake = true
+  return 1
 end
 
 -- ARGV[i] = number of events, then per event its meta JSON and its record.
@@ -193,6 +243,18 @@ local function enqueue_all(i, now)
   end
   trim_events(now)
   trim_runs()
+  return out
+end
+
+-- ARGV[i] = number of deliveries, then per delivery its id, name, record and `wanted`.
+local function accept_all(i, now)
+  local out = {}
+  local n = tonumber(ARGV[i])
+  for k = 1, n do
+    local j = i + 4 * (k - 1)
+    out[k] = accept_one(ARGV[j + 1], ARGV[j + 2], ARGV[j + 3], ARGV[j + 4], now)
+  end
+  trim_events(now)
   return out
 end
 """

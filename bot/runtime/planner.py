@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
+import orjson
+
 from bot.runtime.events import CRON_TICK, FUNCTION_CANCELLED, FUNCTION_FAILED, Event
 from bot.runtime.flow import Cron, key_of, match_key, value_at
 from bot.runtime.functions import Function, Registry, run_id_for
@@ -50,6 +52,21 @@ class Planner:
         return Enqueue(
             event.id, record(event, meta, raw_data), runs, not replay, replay, event.name
         )
+
+    def plan_accepted(self, event: Event) -> tuple[Enqueue, list[Event]]:
+        """Plan an accepted delivery (its record is stored): the runs of the functions it
+        triggers, and a `prbot/function.failed` event for each function whose trigger or keys
+        raised on it (the others are planned all the same)."""
+        runs, failures = [], []
+        for fn in self.registry:
+            run_id = run_id_for(event.id, fn.id)
+            try:
+                if fn.matches(event):
+                    runs.append(self.run(fn, event, run_id))
+            except Exception as exc:  # a function's own code: report it, plan the rest
+                error = f"could not plan the run of {event.name} {event.id}: {exc!r}"
+                failures += self.failure_events(fn, run_id, error, event)
+        return Enqueue(event.id, "", runs, False, False, event.name, inbox=True), failures
 
     def run(self, fn: Function, event: Event, run_id: str, flow: bool = True) -> PlannedRun:
         """Return the run of `fn` for `event`; `flow=False` skips debounce and idempotency."""
@@ -109,6 +126,18 @@ def parse_record(raw: str) -> Event | None:
         return Event.model_validate(json.loads(raw)["event"])
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def accepted_record(
+    name: str, event_id: str, ts: int, raw_data: bytes | str, meta: Mapping[str, str]
+) -> bytes:
+    """Return the record of a delivery accepted as it came: `raw_data` is its payload's JSON.
+
+    The same record `record` makes, built without decoding the payload (it is tens of KB).
+    """
+    raw = raw_data.encode() if isinstance(raw_data, str) else raw_data
+    head = orjson.dumps({"name": name, "id": event_id, "ts": ts, "v": None})
+    return b'{"event":' + head[:-1] + b',"data":' + raw + b'},"meta":' + orjson.dumps(meta) + b"}"
 
 
 def record(event: Event, meta: Mapping[str, str] | None, raw_data: str | None) -> str:

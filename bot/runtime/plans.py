@@ -94,6 +94,25 @@ class Enqueue:
     dedup: bool = True
     replay: bool = False
     name: str = ""
+    inbox: bool = False  # an accepted delivery (record stored): its runs are planned now
+
+
+@dataclass(frozen=True)
+class Accept:
+    """A delivery to record and put in the inbox; `wanted`: a function's trigger names it."""
+
+    event_id: str
+    name: str
+    record: bytes | str
+    wanted: bool
+
+
+def accept_args(items: Sequence[Accept]) -> list[str | int | bytes]:
+    """Return the ARGV tail `accept_all` reads: a count, then four values per delivery."""
+    args: list[str | int | bytes] = [len(items)]
+    for item in items:
+        args += [item.event_id, item.name, item.record, "1" if item.wanted else "0"]
+    return args
 
 
 def events_args(items: Sequence[Enqueue]) -> list[str | int]:
@@ -102,6 +121,8 @@ def events_args(items: Sequence[Enqueue]) -> list[str | int]:
     for item in items:
         meta = {"id": item.event_id, "name": item.name, "dedup": item.dedup}
         meta["runs"] = [r.spec(item.replay) for r in item.runs]
+        if item.inbox:
+            meta["inbox"] = True
         args += [json.dumps(meta, separators=(",", ":")), item.record]
     return args
 
@@ -125,3 +146,4 @@ class ClaimBatch:
     claims: list[Claim] = field(default_factory=list)
     next_due_ms: int | None = None
     cancelled_pending: int = 0
+    accepted_pending: int = 0  # deliveries in the inbox, runs not planned yet

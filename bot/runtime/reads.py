@@ -80,6 +80,18 @@ class Reads:
         with translate_errors():
             return int(await self._redis.zcard(self._keys.sched))
 
+    async def inbox(self, limit: int) -> list[tuple[str, str | None]]:
+        """Return the oldest `limit` accepted deliveries still to be planned, with their records."""
+        with translate_errors():
+            ids = cast(list[str], await self._redis.lrange(self._keys.inbox, 0, limit - 1))
+            records = await self.event_records(ids) if ids else []
+        return list(zip(ids, records, strict=True))
+
+    async def inbox_depth(self) -> int:
+        """Return how many accepted deliveries wait for their runs to be planned."""
+        with translate_errors():
+            return int(await self._redis.llen(self._keys.inbox))
+
     async def parked(self) -> int:
         """Return how many timers are pending: sleeping and waiting runs, debounces, throttles."""
         with translate_errors():

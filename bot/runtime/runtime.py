@@ -7,15 +7,15 @@ import logging
 import random
 from collections.abc import Iterable, Mapping, Sequence
 
-from bot.runtime.batching import EnqueueBatcher
+from bot.runtime.batching import accept_batcher, enqueue_batcher
 from bot.runtime.clock import Clock, SystemClock
 from bot.runtime.errors import StoreUnavailableError
-from bot.runtime.events import Event
+from bot.runtime.events import Event, now_ms
 from bot.runtime.functions import Function
 from bot.runtime.observer import Observer
 from bot.runtime.options import RuntimeOptions
-from bot.runtime.planner import STATUS, Planner, SendResult, parse_record
-from bot.runtime.store import Store
+from bot.runtime.planner import STATUS, Planner, SendResult, accepted_record, parse_record
+from bot.runtime.store import Accept, Enqueue, Store
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,8 @@ class Runtime:
         self.observer = observer or Observer()
         self.wakeup = asyncio.Event()
         self._cron_due: dict[str, int] = {}
-        self.batcher = EnqueueBatcher(store, self.clock)
+        self.batcher = enqueue_batcher(store, self.clock)
+        self.accepts = accept_batcher(store, self.clock)
 
     async def send(
         self,
@@ -75,7 +76,7 @@ class Runtime:
     ) -> SendResult:
         """Store and enqueue one event like `send`, in one store call with concurrent senders."""
         item = self.planner.plan(event, meta, False, raw_data)
-        code, cancelled = await self.batcher.enqueue(item)
+        code, cancelled = await self.batcher.send(item)
         if code == 1:
             self.wakeup.set()
         if cancelled:
@@ -84,6 +85,53 @@ class Runtime:
             except StoreUnavailableError as exc:  # the events are stored; a worker sends them
                 log.warning("cancelled events not sent yet: %s", exc)
         return SendResult(item.event_id, STATUS[code], tuple(r.run_id for r in item.runs))
+
+    async def accept(
+        self, name: str, event_id: str, raw_data: bytes | str, meta: Mapping[str, str]
+    ) -> SendResult:
+        """Record a delivery and put it in the inbox, deduplicated, in one atomic store call.
+
+        `raw_data` is the payload's JSON text, stored as it came: nothing decodes it here and
+        no function's code runs (a worker plans the runs, in arrival order: `plan_inbox`). An
+        event no function triggers and nothing waits for is only recorded (`ignored`).
+        """
+        record = accepted_record(name, event_id, now_ms(), raw_data, meta)
+        item = Accept(event_id, name, record, self.registry.names(name))
+        code, _ = await self.accepts.send(item)
+        return SendResult(event_id, "queued" if code == 1 else STATUS[code], ())
+
+    async def plan_inbox(self, limit: int = 32) -> int:
+        """Plan the runs of the oldest accepted deliveries, in their order; return how many.
+
+        Workers call this when a claim says deliveries wait. Two workers may plan the same
+        ones: the store takes each from the inbox's head only, so one plan wins and the other
+        is dropped. A record that does not parse makes no run and is logged.
+        """
+        pending = await self.store.reads.inbox(limit)
+        items: list[Enqueue] = []
+        failures: list[Event] = []
+        for event_id, raw in pending:
+            event = parse_record(raw) if raw else None
+            if event is None:
+                log.error("accepted event %s has no readable record: no run planned", event_id)
+                items.append(Enqueue(event_id, "", [], False, False, "", inbox=True))
+                continue
+            item, failed = self.planner.plan_accepted(event)
+            items.append(item)
+            failures += failed
+        if not items:
+            return 0
+        # The failures go in the same atomic call: planned once, reported once.
+        items += [self.planner.plan(failure) for failure in failures]
+        result = await self.store.enqueue(items, self.clock.now_ms())
+        planned = sum(1 for code in result.codes[: len(pending)] if code != 4)
+        self.wakeup.set()
+        if result.cancelled:
+            try:
+                await self.flush_cancelled()
+            except StoreUnavailableError as exc:  # the events are stored; a worker sends them
+                log.warning("cancelled events not sent yet: %s", exc)
+        return planned
 
     async def flush_cancelled(self, limit: int = 100) -> int:
         """Send the `prbot/function.cancelled` events of runs cancelled since; return how many."""

@@ -57,6 +57,15 @@ return out
 """
 )
 
+# ARGV: now, deliveries... Returns per delivery: 1 accepted (in the inbox), 2 ignored, 0 duplicate.
+ACCEPT = with_lib(
+    """
+local out = accept_all(2, tonumber(ARGV[1]))
+wake_flush()
+return out
+"""
+)
+
 # ARGV: now, limit. Wake what is due in the timers; returns when the next timer is due ('').
 FIRE = with_lib(
     """
@@ -69,12 +78,13 @@ return ''
 )
 
 # ARGV: now, lease_ms, limit, token_base.
-# Returns {next_due, outbox length, next timer, {key, token, run_id, run, record, steps}...}.
+# Returns {next_due, outbox length, next timer, inbox length,
+#   {key, token, run_id, run, record, steps}...}.
 CLAIM = with_lib(
     """
 local now, lease_ms, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local due = redis.call('ZRANGEBYSCORE', c.sched, '-inf', now, 'LIMIT', 0, limit)
-local out = {'', 0, ''}
+local out = {'', 0, '', 0}
 for n, ck in ipairs(due) do
   local rid = redis.call('LINDEX', c.qp .. ck, 0)
   if not rid then
@@ -102,13 +112,14 @@ for n, ck in ipairs(due) do
 end
 local b = redis.call('ZRANGE', c.timers, 0, 0, 'WITHSCORES')
 if b[2] then out[3] = string.format('%d', tonumber(b[2])) end
-if #out == 3 then
+if #out == 4 then
   local a = redis.call('ZRANGE', c.sched, 0, 0, 'WITHSCORES')
   local nxt = tonumber(a[2])
   if b[2] and (not nxt or tonumber(b[2]) < nxt) then nxt = tonumber(b[2]) end
   if nxt then out[1] = string.format('%d', nxt) end
 end
 out[2] = redis.call('LLEN', c.outbox)
+out[4] = redis.call('LLEN', c.inbox)
 return out
 """
 )

@@ -17,6 +17,7 @@ def config(keys: Keys, limits: Limits) -> dict[str, str | int]:
     return {
         "sched": k.sched, "lease": k.lease, "runs": k.runs, "runs_failed": k.runs_failed,
         "events": k.events, "wake": k.wake, "timers": k.timers, "outbox": k.outbox,
+        "inbox": k.inbox,
         "dp": k.dedup_prefix, "ep": k.event_prefix, "rp": k.run_prefix, "qp": k.queue_prefix,
         "lp": k.listen_prefix, "onp": k.on_prefix, "recp": k.recent_prefix,
         "idp": k.idempotency_prefix, "dbp": k.debounce_prefix, "thp": k.throttle_prefix,
@@ -46,6 +47,7 @@ class ScriptSet:
             return client.register_script(head + body)
 
         self.enqueue = register(scripts.ENQUEUE)
+        self.accept = register(scripts.ACCEPT)
         self.fire = register(scripts.FIRE)
         self.claim = register(scripts.CLAIM)
         self.save_step = register(scripts.SAVE_STEP)

@@ -15,13 +15,24 @@ from bot.runtime import scripts
 from bot.runtime.control import Control
 from bot.runtime.data import AppData
 from bot.runtime.keys import Keys
-from bot.runtime.plans import DAY_MS, Claim, ClaimBatch, Enqueue, Limits, PlannedRun, events_args
+from bot.runtime.plans import (
+    DAY_MS,
+    Accept,
+    Claim,
+    ClaimBatch,
+    Enqueue,
+    Limits,
+    PlannedRun,
+    accept_args,
+    events_args,
+)
 from bot.runtime.reads import Reads
 from bot.runtime.scriptset import ScriptSet
 from bot.runtime.translate import translate_errors
 
 __all__ = [
-    "DAY_MS", "Claim", "ClaimBatch", "Enqueue", "Enqueued", "Limits", "PlannedRun", "Store",
+    "DAY_MS", "Accept", "Claim", "ClaimBatch", "Enqueue", "Enqueued", "Limits", "PlannedRun",
+    "Store",
     "WaitReply",
 ]  # fmt: skip
 
@@ -114,6 +125,12 @@ class Store:
             result = await self.scripts().enqueue(args=[now_ms, *events_args(items)])
         return Enqueued([int(x) for x in result[1:]], int(result[0]))
 
+    async def accept(self, items: Sequence[Accept], now_ms: int) -> Enqueued:
+        """Record deliveries and put them in the inbox, deduplicated, in one atomic call."""
+        with translate_errors():
+            result = await self.scripts().accept(args=[now_ms, *accept_args(items)])
+        return Enqueued([int(x) for x in result], 0)
+
     async def claim(self, now_ms: int, lease_ms: int, limit: int) -> ClaimBatch:
         """Wake due timers, then lease up to `limit` due concurrency keys and return their heads.
 
@@ -124,13 +141,13 @@ class Store:
             if self._timers_due_ms is None or self._timers_due_ms <= now_ms:
                 await self.scripts().fire(args=[now_ms, 100])
             raw = await self.scripts().claim(args=[now_ms, lease_ms, limit, uuid.uuid4().hex])
-        head, outbox, timers, rows = raw[0], int(raw[1]), raw[2], raw[3:]
+        head, outbox, timers, inbox, rows = raw[0], int(raw[1]), raw[2], int(raw[3]), raw[4:]
         self._timers_due_ms = int(timers) if timers else _NO_TIMER
         claims = [
             Claim(key, token, rid, _pairs(run), record, _pairs(steps))
             for key, token, rid, run, record, steps in rows
         ]
-        return ClaimBatch(claims, int(float(head)) if head else None, outbox)
+        return ClaimBatch(claims, int(float(head)) if head else None, outbox, inbox)
 
     def _fenced(self, claim: Claim, now_ms: int, *rest: str | int) -> list[str | int]:
         return [claim.key, claim.token, claim.run_id, now_ms, *rest]

@@ -45,9 +45,10 @@ class Worker:
                 self.rt.clock.now_ms(), self.rt.options.lease_ms, self.concurrency
             )
             sent = await self.rt.flush_cancelled() if batch.cancelled_pending else 0
+            sent += await self.rt.plan_inbox() if batch.accepted_pending else 0
             if not batch.claims:
                 if sent:
-                    continue  # the cancelled events may have made runs
+                    continue  # the cancelled events, or the deliveries planned, made runs
                 return done
             outcomes = await asyncio.gather(*(self._execute(c) for c in batch.claims))
             done += len(outcomes)
@@ -112,16 +113,18 @@ class Worker:
     async def _claim_some(self) -> int | None:
         next_tick = await self.rt.tick_crons()
         free = self.concurrency - len(self._inflight)
-        if free <= 0:
+        if free <= 0:  # deliveries still get their runs planned, in order, while runs run
+            await self.rt.plan_inbox()
             return next_tick
         batch = await self.rt.store.claim(self.rt.clock.now_ms(), self.rt.options.lease_ms, free)
         if batch.cancelled_pending:
             await self.rt.flush_cancelled()
+        planned = await self.rt.plan_inbox() if batch.accepted_pending else 0
         for claim in batch.claims:
             run = asyncio.create_task(self._execute(claim), name=f"run-{claim.run_id}")
             self._inflight[run] = claim
             run.add_done_callback(self._done)
-        if batch.claims:
+        if batch.claims or planned:
             return self.rt.clock.now_ms()
         due = [t for t in (batch.next_due_ms, next_tick) if t is not None]
         return min(due) if due else None

@@ -17,7 +17,7 @@ from bot.runtime import (
     StoreUnavailableError,
     function,
 )
-from bot.runtime.batching import EnqueueBatcher
+from bot.runtime.batching import enqueue_batcher
 
 
 @function("per-pr", "t/*", concurrency_key=lambda e: str(e.data.get("pr", "")))
@@ -85,7 +85,7 @@ async def test_a_repeat_inside_one_call_is_a_duplicate(runtime: Runtime) -> None
 
 
 async def test_batches_are_bounded_and_follow_each_other(runtime: Runtime) -> None:
-    runtime.batcher = EnqueueBatcher(runtime.store, runtime.clock, max_batch=4, max_inflight=1)
+    runtime.batcher = enqueue_batcher(runtime.store, runtime.clock, max_batch=4, max_inflight=1)
     ids = [f"d-{n}" for n in range(10)]
     results = await sent_concurrently(runtime, ids)
     assert [r.status for r in results] == ["queued"] * 10
