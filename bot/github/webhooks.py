@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
+import msgspec
 import orjson
 
 from bot.runtime import Event, NonRetriableError
@@ -248,6 +249,93 @@ def parse_delivery(headers: Mapping[str, str], body: bytes, secret: str | None) 
     event, delivery_id = delivery_headers(lowered)
     text = payload_text(body, lowered.get("content-type"))
     return Delivery(event, delivery_id, decode_json(text), delivery_meta(lowered), text)
+
+
+class _Envelope(msgspec.Struct):
+    """What the receiver reads of a payload: the rest is checked to be JSON, and skipped."""
+
+    action: Any = None
+    hook_id: Any = None
+
+
+_ENVELOPE = msgspec.json.Decoder(_Envelope)
+_JSON_TYPES = {"[": "list", '"': "str", "t": "bool", "f": "bool", "n": "NoneType"}
+
+
+@dataclass(frozen=True)
+class Received:
+    """A verified delivery whose payload is known to be a JSON object, kept as its text."""
+
+    event: str
+    delivery_id: str
+    action: str | None
+    hook_id: int | None
+    meta: dict[str, str]
+    raw: bytes | str  # the payload's JSON text, stored as it came
+
+    @property
+    def event_name(self) -> str:
+        """Return the event name: `github/<event>.<action>` or `github/<event>`."""
+        return f"github/{self.event}.{self.action}" if self.action else f"github/{self.event}"
+
+    @property
+    def is_ping(self) -> bool:
+        """Tell whether this is the ping GitHub sends when a hook is created."""
+        return self.event == "ping"
+
+
+def _kind(raw: bytes | str) -> str:
+    """Name the Python type of a JSON text that is not an object, as `decode_json` says it."""
+    text = raw.strip()[:32]
+    head = text.decode(errors="replace") if isinstance(text, bytes) else text
+    if head[:1] in _JSON_TYPES:
+        return _JSON_TYPES[head[:1]]
+    return "int" if head.lstrip("-").isdigit() else "float"
+
+
+def check_json(raw: bytes | str) -> tuple[str | None, int | None]:
+    """Check that `raw` is one JSON object as `decode_json` would, without building it; return
+    its `action` and `hook_id` (when they are a non-empty string and an integer).
+
+    A fifth of the cost of decoding a 22 KB payload: nested values are validated, not made.
+    """
+    try:
+        if isinstance(raw, bytes):
+            raw.decode("utf-8")  # skipped strings are not checked for UTF-8 by the parser
+        envelope = _ENVELOPE.decode(raw)
+    except UnicodeDecodeError:
+        raise BadDeliveryError("invalid JSON: the body is not UTF-8") from None
+    except msgspec.ValidationError:
+        raise BadDeliveryError(f"payload must be a JSON object, got {_kind(raw)}") from None
+    except RecursionError:
+        raise BadDeliveryError("invalid JSON: nested too deeply") from None
+    except msgspec.DecodeError as exc:
+        raise BadDeliveryError(f"invalid JSON: {exc}") from None
+    action, hook_id = envelope.action, envelope.hook_id
+    return (
+        action if isinstance(action, str) and action else None,
+        hook_id if isinstance(hook_id, int) and not isinstance(hook_id, bool) else None,
+    )
+
+
+def receive_delivery(headers: Mapping[str, str], body: bytes, secret: str | None) -> Received:
+    """Verify (unless `secret` is None) and check one delivery; raise WebhookError.
+
+    `headers` have lower-case names. The payload is checked, not decoded: a worker decodes it.
+    """
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLargeError(f"body exceeds {MAX_BODY_BYTES} bytes")
+    if secret is not None:
+        verify_signature(body, headers.get(SIGNATURE_HEADER.lower()), secret)
+    event, delivery_id = delivery_headers(headers)
+    kind = media_type(headers.get("content-type"))
+    if kind not in ("", JSON_TYPE, FORM_TYPE):
+        raise UnsupportedMediaTypeError(
+            f"unsupported Content-Type: expected {JSON_TYPE} or {FORM_TYPE}"
+        )
+    raw: bytes | str = decode_form(body) if kind == FORM_TYPE else body
+    action, hook_id = check_json(raw)
+    return Received(event, delivery_id, action, hook_id, delivery_meta(headers), raw)
 
 
 def header_ids(headers: Mapping[str, str]) -> tuple[str, str]:

@@ -1,18 +1,15 @@
-"""The HTTP front door: the webhook route verifies, records and enqueues; health and metrics."""
+"""The HTTP front door: the webhook receiver (receiver.py), health, metrics and the dashboard."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from starlette.requests import ClientDisconnect
+from starlette.types import Receive, Scope, Send
 
 from bot.github.webhooks import (
     DELIVERY_HEADER,
@@ -21,25 +18,18 @@ from bot.github.webhooks import (
     JSON_TYPE,
     MAX_BODY_BYTES,
     SIGNATURE_HEADER,
-    Delivery,
     PayloadTooLargeError,
-    SignatureError,
-    WebhookError,
-    header_ids,
-    parse_delivery,
 )
 from bot.runtime import Runtime, StoreUnavailableError
 from bot.settings import Settings
-from bot.web.bodies import BodyBudgetMiddleware
+from bot.web.bodies import BodyBudget, BodyBudgetMiddleware
 from bot.web.dashboard import mount_dashboard
 from bot.web.metrics import CONTENT_TYPE_LATEST, Metrics
+from bot.web.receiver import RETRY_AFTER_S, WEBHOOK_PATH, Receiver, WebhookIngress
 
-log = logging.getLogger(__name__)
+__all__ = ["WEBHOOK_PATH", "create_app", "is_draining", "read_body", "set_draining"]
 
-WEBHOOK_PATH = "/webhooks/github"
-RETRY_AFTER_S = 5
 READY_TIMEOUT_S = 2.0
-_OUTCOMES = {400: "bad_request", 401: "unauthorized", 413: "too_large", 415: "unsupported"}
 
 
 class Accepted(BaseModel):
@@ -70,25 +60,6 @@ class Readiness(BaseModel):
     checks: dict[str, str]
 
 
-@dataclass
-class Answer:
-    """What to answer a delivery, and how to log and count it."""
-
-    code: int
-    body: dict[str, Any]
-    outcome: str
-    event: str = "-"
-    delivery_id: str = "-"
-    note: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
-    parsed: bool = False  # the delivery passed verification, so its event may label metrics
-
-
-def _unavailable(why: str, outcome: str, event: str = "-", delivery_id: str = "-") -> Answer:
-    headers = {"Retry-After": str(RETRY_AFTER_S)}
-    return Answer(503, {"error": why}, outcome, event, delivery_id, why, headers)
-
-
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     """Read the body, refusing (413) as soon as it passes `limit` bytes: never buffer more."""
     declared = request.headers.get("content-length", "")
@@ -102,88 +73,15 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     return bytes(body)
 
 
-class Receiver:
-    """Verify, parse, record and enqueue one delivery; no business work in the request."""
+class _Answered(Response):
+    """A route's answer written by a plain ASGI app (the receiver) from the untouched request."""
 
-    def __init__(
-        self, settings: Settings, runtime: Runtime, metrics: Metrics, app: FastAPI
-    ) -> None:
-        secret = settings.github_webhook_secret
-        self.secret = secret.get_secret_value() if secret is not None else None
-        self.allow_unsigned = settings.allow_unsigned_webhooks
-        self.runtime = runtime
-        self.metrics = metrics
-        self.app = app
+    def __init__(self, asgi: Receiver) -> None:
+        super().__init__()
+        self.asgi = asgi
 
-    async def __call__(self, request: Request) -> Response:
-        """Answer one webhook delivery."""
-        started = time.perf_counter()
-        answer = await self.answer(request)
-        elapsed_s = time.perf_counter() - started
-        # Refused deliveries share one label: their headers must not mint metric series.
-        label = answer.event if answer.parsed else "-"
-        self.metrics.record_delivery(label, answer.outcome, elapsed_s)
-        self._log(answer, elapsed_s * 1000)
-        return JSONResponse(answer.body, answer.code, headers=answer.headers)
-
-    async def answer(self, request: Request) -> Answer:
-        """Decide the answer to a delivery."""
-        if is_draining(self.app):
-            return _unavailable(
-                "shutting down; retry later", "draining", *header_ids(request.headers)
-            )
-        try:
-            secret = self._secret()
-            body = await read_body(request)
-            delivery = parse_delivery(request.headers, body, secret)
-        except WebhookError as exc:
-            event, delivery_id = header_ids(request.headers)
-            outcome = _OUTCOMES.get(exc.status_code, "refused")
-            return Answer(
-                exc.status_code, {"error": str(exc)}, outcome, event, delivery_id, str(exc)
-            )
-        except ClientDisconnect:
-            return Answer(400, {"error": "client disconnected"}, "disconnected")
-        note = (
-            "UNSIGNED: signature not verified (ALLOW_UNSIGNED_WEBHOOKS)" if secret is None else ""
-        )
-        answer = await self._accept(delivery)
-        answer.note = answer.note or note
-        answer.parsed = True
-        return answer
-
-    def _secret(self) -> str | None:
-        if self.secret is None and not self.allow_unsigned:
-            raise SignatureError("no webhook secret configured (GITHUB_WEBHOOK_SECRET): refusing")
-        return self.secret
-
-    async def _accept(self, delivery: Delivery) -> Answer:
-        ids = (delivery.event, delivery.delivery_id)
-        if delivery.is_ping:
-            pong = Pong(id=delivery.delivery_id, status="pong", hook_id=delivery.hook_id)
-            return Answer(200, pong.model_dump(), "pong", *ids)
-        try:
-            result = await self.runtime.send_one(delivery.to_event(), delivery.meta, delivery.raw)
-        except StoreUnavailableError as exc:
-            answer = _unavailable("store unavailable; retry later", "unavailable", *ids)
-            answer.note = f"not accepted, ask GitHub to redeliver: {exc}"
-            return answer
-        body = Accepted(id=result.event_id, status=result.status)
-        return Answer(202, body.model_dump(), result.status, *ids)
-
-    @staticmethod
-    def _log(answer: Answer, elapsed_ms: float) -> None:
-        level = logging.INFO if answer.code < 400 and not answer.note else logging.WARNING
-        log.log(
-            level,
-            "webhook delivery=%s event=%s status=%d outcome=%s ms=%.1f%s",
-            answer.delivery_id, answer.event, answer.code, answer.outcome, elapsed_ms,
-            f" note={answer.note!r}" if answer.note else "",
-            extra={
-                "delivery_id": answer.delivery_id, "event": answer.event,
-                "status": answer.code, "outcome": answer.outcome, "ms": round(elapsed_ms, 1),
-            },
-        )  # fmt: skip
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.asgi(scope, receive, send)
 
 
 def is_draining(app: FastAPI) -> bool:
@@ -219,8 +117,10 @@ _WEBHOOK_OPENAPI = {
 
 
 def _add_webhook(app: FastAPI, receiver: Receiver) -> None:
+    # Deliveries are answered by `WebhookIngress` before routing; this route describes them
+    # (`app.openapi()`) and answers the same way should a request reach it.
     async def receive_github_webhook(request: Request) -> Response:
-        return await receiver(request)
+        return _Answered(receiver)
 
     app.add_api_route(
         WEBHOOK_PATH,
@@ -292,18 +192,29 @@ def create_app(
         openapi_url=None,
     )
     metrics = metrics or Metrics()
+    budget = BodyBudget(settings.webhook_bodies_max_mb * 1024 * 1024)
+
+    def busy() -> None:
+        metrics.record_delivery("-", "busy", 0.0)
+
     app.add_middleware(
-        BodyBudgetMiddleware,
-        limit_bytes=settings.webhook_bodies_max_mb * 1024 * 1024,
-        max_body_bytes=MAX_BODY_BYTES,
-        retry_after_s=RETRY_AFTER_S,
-        on_refused=lambda: metrics.record_delivery("-", "busy", 0.0),
-    )
+        BodyBudgetMiddleware, budget=budget, max_body_bytes=MAX_BODY_BYTES,
+        retry_after_s=RETRY_AFTER_S, on_refused=busy,
+    )  # fmt: skip
     app.state.draining = False
     app.state.metrics = metrics
     app.state.runtime = runtime
     if webhooks:
-        _add_webhook(app, Receiver(settings, runtime, metrics, app))
+        secret = settings.github_webhook_secret
+        receiver = Receiver(
+            secret.get_secret_value() if secret is not None else None,
+            settings.allow_unsigned_webhooks, runtime, metrics, lambda: is_draining(app),
+        )  # fmt: skip
+        _add_webhook(app, receiver)
+        app.add_middleware(  # outermost of ours: a delivery skips routing and the rest
+            WebhookIngress, receiver=receiver, budget=budget, retry_after_s=RETRY_AFTER_S,
+            on_refused=busy,
+        )  # fmt: skip
     _add_operations(app, runtime, metrics, worker_ready, gateway_ready)
     mount_dashboard(app, settings, runtime)
     return app

@@ -64,6 +64,24 @@ def declared_size(scope: Scope, max_body_bytes: int) -> int:
     return max_body_bytes if chunked else 0
 
 
+async def refuse_busy(size: int, budget: BodyBudget, retry_after_s: int, send: Send) -> None:
+    """Answer 503 + `Retry-After` without reading the body: the budget is spent."""
+    log.warning(
+        "request refused (503): its %d-byte body would pass the %d bytes of bodies read at "
+        "once (%d in flight); WEBHOOK_BODIES_MAX_MB",
+        size, budget.limit_bytes, budget.in_use,
+    )  # fmt: skip
+    body = json.dumps({"error": "too many large requests at once; retry later"}).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"retry-after", str(retry_after_s).encode()),
+        (b"connection", b"close"),  # its unread body must not be taken for the next request
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 class BodyBudgetMiddleware:
     """ASGI middleware: answer 503 + `Retry-After` while the body budget is spent."""
 
@@ -71,13 +89,13 @@ class BodyBudgetMiddleware:
         self,
         app: ASGIApp,
         *,
-        limit_bytes: int,
+        budget: BodyBudget,
         max_body_bytes: int,
         retry_after_s: int,
         on_refused: Callable[[], None] = lambda: None,
     ) -> None:
         self.app = app
-        self.budget = BodyBudget(limit_bytes)
+        self.budget = budget
         self.max_body_bytes = max_body_bytes
         self.retry_after_s = retry_after_s
         self.on_refused = on_refused
@@ -89,26 +107,10 @@ class BodyBudgetMiddleware:
             await self.app(scope, receive, send)
             return
         if not self.budget.take(size):
-            await self._refuse(size, send)
+            self.on_refused()
+            await refuse_busy(size, self.budget, self.retry_after_s, send)
             return
         try:
             await self.app(scope, receive, send)
         finally:
             self.budget.give_back(size)
-
-    async def _refuse(self, size: int, send: Send) -> None:
-        log.warning(
-            "request refused (503): its %d-byte body would pass the %d bytes of bodies read at "
-            "once (%d in flight); WEBHOOK_BODIES_MAX_MB",
-            size, self.budget.limit_bytes, self.budget.in_use,
-        )  # fmt: skip
-        self.on_refused()
-        body = json.dumps({"error": "too many large requests at once; retry later"}).encode()
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"retry-after", str(self.retry_after_s).encode()),
-            (b"connection", b"close"),  # its unread body must not be taken for the next request
-        ]
-        await send({"type": "http.response.start", "status": 503, "headers": headers})
-        await send({"type": "http.response.body", "body": body})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -69,6 +70,12 @@ class Metrics:
             "debounce and throttle timers.",
             registry=r,
         )
+        self.inbox_depth = Gauge(
+            "prbot_inbox_depth",
+            "Deliveries accepted whose runs a worker has not planned yet.",
+            registry=r,
+        )
+        self._delivery_counts: dict[tuple[str, str], Any] = {}
         self._backfill_metrics(r)
 
     def _backfill_metrics(self, r: CollectorRegistry) -> None:
@@ -100,19 +107,24 @@ class Metrics:
 
     def record_delivery(self, event: str, status: str, duration_s: float) -> None:
         """Count one webhook delivery and how long answering it took."""
-        self.deliveries.labels(event, status).inc()
+        counter = self._delivery_counts.get((event, status))
+        if counter is None:  # a labelled child is looked up once: this runs on every delivery
+            counter = self._delivery_counts[(event, status)] = self.deliveries.labels(event, status)
+        counter.inc()
         self.delivery_seconds.observe(duration_s)
 
     async def refresh(self, store: Store) -> None:
-        """Read the gauges that live in the store (queue depth, parked runs) at scrape time."""
+        """Read the gauges that live in the store (queue, inbox, parked runs) when scraped."""
         try:
             depth = await store.reads.queue_depth()
             parked = await store.reads.parked()  # one ZCARD: cheap however many are parked
+            inbox = await store.reads.inbox_depth()
         except StoreUnavailableError as exc:  # a scrape must not fail because Redis does
             log.debug("queue depth unavailable: %s", exc)
             return
         self.queue_depth.set(depth)
         self.parked.set(parked)
+        self.inbox_depth.set(inbox)
 
     def exposition(self) -> bytes:
         """Return the metrics in the Prometheus text format."""

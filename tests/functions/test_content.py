@@ -101,7 +101,9 @@ async def test_plain_issue_comments_and_noise_are_ignored(make_harness: Make) ->
     h: Harness = await make_harness()
     statuses = await h.play("noise")
     # The status and check run are kept for their commit (a PR may turn out to head it), but
-    # no PR is known for it: nothing reaches Discord.
-    assert statuses == ["pong", "ignored", "queued", "queued", "ignored", "ignored"]
+    # no PR is known for it: nothing reaches Discord. The comment on a plain issue is queued
+    # (comments are wanted) and a worker's planning finds no function for an issue's comment.
+    assert statuses == ["pong", "ignored", "queued", "queued", "ignored", "queued"]
+    assert await h.runtime.store.reads.inbox_depth() == 0
     assert h.threads() == []
     assert h.world.fake.requests.count(method="POST") == 0

@@ -1,4 +1,4 @@
-"""decode_json's fast path (orjson) decides every payload exactly as the json module does."""
+"""decode_json decides payloads as the json module does; check_json (the receiver) agrees."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.github.webhooks import BadDeliveryError, decode_json
+from bot.github.webhooks import BadDeliveryError, check_json, decode_body, decode_json
 from tests.web import recorded
 
 
@@ -80,3 +80,45 @@ def test_what_orjson_refuses_is_decided_by_json(text: str) -> None:
 def test_refusals_say_what_json_says(text: str, message: str) -> None:
     with pytest.raises(BadDeliveryError, match=message):
         decode_json(text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(payload=st.dictionaries(st.text(max_size=10), documents, max_size=6), action=st.text())
+def test_the_receiver_accepts_every_object_and_reads_its_action(
+    payload: dict[str, object], action: str
+) -> None:
+    payload["action"] = action
+    for text in (json.dumps(payload), json.dumps(payload, ensure_ascii=False, indent=1)):
+        for raw in (text, text.encode()):
+            assert check_json(raw) == (action or None, None)
+
+
+def test_the_receiver_reads_a_real_payload_and_a_ping() -> None:
+    assert check_json(recorded("pull_request", "opened").body) == ("opened", None)
+    assert check_json(b'{"zen": "Keep it simple.", "hook_id": 42}') == (None, 42)
+    assert check_json(b'{"action": 5, "hook_id": true}') == (None, None)  # not a name, not an id
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b'{"a": NaN}', "invalid JSON"),
+        (b'{"a": -Infinity}', "invalid JSON"),
+        (b'{"a": 1,}', "invalid JSON"),
+        (b'{"a": {"b": [1, 2}}', "invalid JSON"),  # deep inside: checked though not built
+        (b'{"a": 1} x', "invalid JSON"),
+        (b"", "invalid JSON"),
+        (b'{"a": "\xff\xfe"}', "invalid JSON: the body is not UTF-8"),  # in a skipped string
+        (b'{"a": [' * 1000 + b"]}" * 1000, "invalid JSON: nested too deeply"),
+        (b"[1, 2]", "must be a JSON object, got list"),
+        (b"null", "must be a JSON object, got NoneType"),
+        (b"-12", "must be a JSON object, got int"),
+        (b"1.5", "must be a JSON object, got float"),
+        (b'"text"', "must be a JSON object, got str"),
+    ],
+)
+def test_the_receiver_refuses_what_decoding_refuses(raw: bytes, message: str) -> None:
+    with pytest.raises(BadDeliveryError, match=message):
+        check_json(raw)
+    with pytest.raises(BadDeliveryError):  # and so does the decoder replay and workers use
+        decode_body(raw, "application/json")

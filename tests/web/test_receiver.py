@@ -43,9 +43,9 @@ class Harness:
         return await self.client.post(URL, content=sample.body, headers=headers)
 
     async def stored(self) -> tuple[int, int]:
-        """Return (recorded events, scheduled concurrency keys)."""
-        k = self.store.keys
-        return await self.store.redis.zcard(k.events), await self.store.redis.zcard(k.sched)
+        """Return (recorded events, deliveries whose runs are to be planned or are queued)."""
+        k, redis = self.store.keys, self.store.redis
+        return await redis.zcard(k.events), await redis.llen(k.inbox) + await redis.zcard(k.sched)
 
     async def record(self, delivery_id: str) -> dict[str, object]:
         """Return the stored record of a delivery."""
@@ -282,13 +282,15 @@ async def test_health_readiness_and_metrics(h: Harness, opened: Sample) -> None:
     text = (await h.client.get("/metrics")).text
     assert 'prbot_webhook_deliveries_total{event="pull_request",status="queued"} 1.0' in text
     assert 'prbot_webhook_deliveries_total{event="pull_request",status="duplicate"} 1.0' in text
-    assert "prbot_queue_depth 1.0" in text
+    assert "prbot_inbox_depth 1.0" in text  # accepted: a worker plans its run
+    assert "prbot_queue_depth 0.0" in text
     await h.client.post(URL, content=GOOD, headers=_signed(b"x", X_GitHub_Event="made_up_event"))
     text = (await h.client.get("/metrics")).text
     assert 'prbot_webhook_deliveries_total{event="-",status="unauthorized"} 1.0' in text
     assert "made_up_event" not in text
     await Worker(h.runtime).run_until_idle()
-    assert "prbot_queue_depth 0.0" in (await h.client.get("/metrics")).text
+    text = (await h.client.get("/metrics")).text
+    assert "prbot_queue_depth 0.0" in text and "prbot_inbox_depth 0.0" in text
 
 
 async def test_readiness_reports_a_store_that_is_down() -> None:
