@@ -93,10 +93,10 @@ def bucket_hash(route: str) -> str:
 class FaultRule(PathRule):
     """Fail the next ``times`` requests matching ``method`` and ``path`` (a glob) with ``status``.
 
-    ``apply=True`` runs the request first and fails after,
-    like a Discord 5xx that still wrote. ``cloudflare=True`` makes a 429 without ``Via``: a ban.
-    ``drop=True`` closes the connection instead of answering (``status`` is then unused); with
-    ``apply=True`` that is a lost response: the request was carried out, the client never knows.
+    ``apply=True`` runs the request first and fails after, like a Discord 5xx that still wrote.
+    ``cloudflare=True`` makes a 429 without ``Via``: a ban. ``drop=True`` closes the connection
+    instead of answering (``status`` is then unused); with ``apply=True`` that is a lost
+    response: the request was carried out, the client never knows.
     """
 
     status: int
