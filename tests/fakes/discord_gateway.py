@@ -22,8 +22,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Self
 
 from aiohttp import WSMsgType, web
 
@@ -43,6 +41,7 @@ from tests.fakes.discord_gateway_session import (
 )
 from tests.fakes.discord_models import JSONObject
 from tests.fakes.discord_state import DiscordState
+from tests.fakes.http_fake import LoopbackServer
 
 
 @dataclass
@@ -53,8 +52,10 @@ class GatewayFaults:
     reject_resume: bool = False  # answer every RESUME with INVALID_SESSION (op 9, d=false)
 
 
-class FakeGateway(GatewayOps):
+class FakeGateway(GatewayOps, LoopbackServer):
     """A fake Discord gateway server; shares ``state`` (bot, guilds, channels) with FakeDiscord."""
+
+    scheme = "ws"
 
     def __init__(
         self,
@@ -68,57 +69,34 @@ class FakeGateway(GatewayOps):
         privileged_intents: int = payloads.MESSAGE_CONTENT,
         faults: GatewayFaults | None = None,
     ) -> None:
-        super().__init__(state or DiscordState(FakeClock()), token)
+        GatewayOps.__init__(self, state or DiscordState(FakeClock()), token)
+        LoopbackServer.__init__(self, host=host, port=port)
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.heartbeat_timeout_factor = heartbeat_timeout_factor
         self.privileged_intents = privileged_intents
         self.faults = faults or GatewayFaults()
-        self._host = host
-        self._port = port
-        self._runner: web.AppRunner | None = None
-        self._url: str | None = None
         self._names = itertools.count(1)
         self._messages: dict[int, JSONObject] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Bind (port 0 = any free port) and serve the gateway at ``/`` and ``/resume``."""
+    def build_app(self) -> web.Application:
+        """Serve the gateway at ``/`` and ``/resume``."""
         app = web.Application()
         app.router.add_get("/", self._handle)
         app.router.add_get("/resume", self._handle)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, self._host, self._port).start()
-        self._runner = runner
-        self._url = f"ws://{self._host}:{runner.addresses[0][1]}/"
+        return app
 
     async def stop(self) -> None:
         """Close every connection and stop serving."""
         for conn in list(self.live):
             conn.drop()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
+        await super().stop()
 
     @property
     def url(self) -> str:
         """The gateway URL to connect to (``DISCORD_GATEWAY_URL``)."""
-        if self._url is None:
-            raise RuntimeError("FakeGateway is not started")
-        return self._url
+        return self.base_url + "/"
 
     @property
     def resume_url(self) -> str:

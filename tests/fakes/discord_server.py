@@ -18,12 +18,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import signal
 import sys
 from collections.abc import Mapping, Sequence
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
 
@@ -40,10 +37,14 @@ from tests.fakes.discord_models import (
 )
 from tests.fakes.discord_state import DiscordState, TagSpec
 from tests.fakes.discord_traffic import FaultPlan, RateLimiter, RequestLog
+from tests.fakes.http_fake import ControlledFake, fake_parser, serve_until_signalled
 
 
-class FakeDiscord:
-    """A fake Discord REST API server with Discord's rules, rate limits and injectable faults."""
+class FakeDiscord(ControlledFake):
+    """A fake Discord REST API server with Discord's rules, rate limits and injectable faults.
+
+    ``advance`` moves the fake clock: rename window, nonce window, auto-archive.
+    """
 
     def __init__(
         self,
@@ -61,6 +62,7 @@ class FakeDiscord:
         rename_limit: int = 2,
         rename_window_s: float = 600.0,
     ) -> None:
+        super().__init__(host=host, port=port)
         self.clock = clock or FakeClock()
         self.state = DiscordState(
             self.clock,
@@ -83,38 +85,6 @@ class FakeDiscord:
             limiter=self.limiter,
             requests=self.requests,
         )
-        self._host = host
-        self._port = port
-        self._runner: web.AppRunner | None = None
-        self._base_url: str | None = None
-
-    # -- lifecycle -----------------------------------------------------------------------------
-
-    async def start(self) -> None:
-        """Bind to the host and port (0 = any free port) and start serving."""
-        runner = web.AppRunner(self._build_app(), access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, self._host, self._port).start()
-        self._runner = runner
-        self._base_url = f"http://{self._host}:{runner.addresses[0][1]}"
-
-    async def stop(self) -> None:
-        """Stop serving and close every connection."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     @property
     def token(self) -> str:
@@ -140,26 +110,11 @@ class FakeDiscord:
         self.state.nonce_window_s = seconds
 
     @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT`` once started."""
-        if self._base_url is None:
-            raise RuntimeError("FakeDiscord is not started")
-        return self._base_url
-
-    @property
     def api_base(self) -> str:
         """The value for ``discord.http.Route.BASE`` (and ``DISCORD_API_BASE``)."""
         return self.base_url + API_PREFIX
 
-    # -- clock, seeding, inspection ------------------------------------------------------------
-
-    def now(self) -> float:
-        """Return the fake time (epoch seconds)."""
-        return self.clock.now()
-
-    def advance(self, seconds: float) -> None:
-        """Move the fake clock forward (rename window, nonce window, auto-archive)."""
-        self.clock.advance(seconds)
+    # -- seeding and inspection ----------------------------------------------------------------
 
     def add_guild(
         self, name: str = "prbot-test", *, bot_permissions: int = BOT_ROLE_PERMISSIONS
@@ -221,39 +176,18 @@ class FakeDiscord:
             "faults": self.faults.to_json(),
         }
 
-    # -- control endpoints (/_fake) ---------------------------------------------------------------
-
-    def _build_app(self) -> web.Application:
-        app = self.api.application()
-        app.router.add_get("/_fake/state", self._get_state)
-        app.router.add_post("/_fake/faults", self._post_faults)
-        app.router.add_post("/_fake/clock", self._post_clock)
-        return app
-
-    async def _get_state(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response(self.snapshot())
-
-    async def _post_faults(self, request: web.Request) -> web.StreamResponse:
-        self.faults.update(await request.json())
-        return web.json_response(self.faults.to_json())
-
-    async def _post_clock(self, request: web.Request) -> web.StreamResponse:
-        data = await request.json()
-        self.advance(float(data.get("advance_s", 0.0)))
-        return web.json_response({"now": self.now()})
+    def api_application(self) -> web.Application:
+        """Return the application serving ``/api/v10``."""
+        return self.api.application()
 
 
 # -- running as a process ----------------------------------------------------------------------
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0)
+    parser = fake_parser(__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--token", default="fake-bot-token")
-    parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--p429", type=float, default=0.0)
-    parser.add_argument("--p5xx", type=float, default=0.0)
     parser.add_argument(
         "--apply-then-fail", type=float, default=0.0, help="share of 5xx that still write"
     )
@@ -266,7 +200,6 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--nonce-window-s", type=float, default=300.0, help="how long a message nonce dedups"
     )
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--route-limit", type=int, default=5)
     return parser.parse_args(argv)
 
@@ -306,13 +239,7 @@ async def serve(args: argparse.Namespace) -> None:
         route_limit=args.route_limit,
         nonce_window_s=args.nonce_window_s,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    async with fake:
-        print(json.dumps(_seed_demo(fake)), flush=True)
-        await stop.wait()
+    await serve_until_signalled(fake, lambda: _seed_demo(fake))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -6,16 +6,20 @@ route + top-level resource, 50 requests/s global, 10,000 invalid responses per 1
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
-import random
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass
 from typing import Any
 
 from tests.fakes.discord_clock import FakeClock
-from tests.fakes.discord_models import JSONObject
+from tests.fakes.fake_traffic import (
+    CountingLog,
+    FixedWindows,
+    PathRule,
+    RecordedRequest,
+    SeededPlan,
+)
 
 # Statuses Discord counts towards the invalid-request (Cloudflare ban) limit.
 INVALID_STATUSES = frozenset({401, 403, 429})
@@ -51,7 +55,7 @@ class RateLimiter:
         self.route_window_s = route_window_s
         self.global_limit = global_limit
         self.overrides = dict(overrides or {})
-        self._windows: dict[str, tuple[float, int]] = {}
+        self._windows = FixedWindows()
         self._global: deque[float] = deque()
 
     def hit_global(self) -> float | None:
@@ -68,22 +72,15 @@ class RateLimiter:
         """Count one request against the bucket of ``route`` (e.g. ``POST /channels/{id}``)."""
         limit, window_s = self.overrides.get(route, (self.route_limit, self.route_window_s))
         now = self.clock.now()
-        key = f"{route}:{major}"
-        start, count = self._windows.get(key, (now, 0))
-        if now >= start + window_s:
-            start, count = now, 0
-        exceeded = count >= limit
-        if not exceeded:
-            count += 1
-        self._windows[key] = (start, count)
-        reset_at = start + window_s
+        window = self._windows.hit(f"{route}:{major}", limit, window_s, now)
+        reset_at = window.start + window_s
         return BucketState(
             bucket=bucket_hash(route),
             limit=limit,
-            remaining=limit - count,
+            remaining=limit - window.used,
             reset_at=reset_at,
             reset_after_s=max(reset_at - now, 0.0),
-            exceeded=exceeded,
+            exceeded=window.exceeded,
         )
 
 
@@ -93,18 +90,15 @@ def bucket_hash(route: str) -> str:
 
 
 @dataclass
-class FaultRule:
+class FaultRule(PathRule):
     """Fail the next ``times`` requests matching ``method`` and ``path`` (a glob) with ``status``.
 
-    ``path`` matches the concrete API path (``/channels/123/messages``) or the route template
-    (``/channels/{channel_id}/messages``). ``apply=True`` runs the request first and fails after,
-    like a Discord 5xx that still wrote. ``cloudflare=True`` makes a 429 without ``Via``: a ban.
-    ``drop=True`` closes the connection instead of answering (``status`` is then unused); with
-    ``apply=True`` that is a lost response: the request was carried out, the client never knows.
+    ``apply=True`` runs the request first and fails after, like a Discord 5xx that still wrote.
+    ``cloudflare=True`` makes a 429 without ``Via``: a ban. ``drop=True`` closes the connection
+    instead of answering (``status`` is then unused); with ``apply=True`` that is a lost
+    response: the request was carried out, the client never knows.
     """
 
-    method: str
-    path: str
     status: int
     times: int = 1
     apply: bool = False
@@ -112,12 +106,6 @@ class FaultRule:
     scope: str = "user"
     cloudflare: bool = False
     drop: bool = False
-
-    def matches(self, method: str, path: str, route: str) -> bool:
-        """Whether this rule applies to a request."""
-        if self.method not in ("*", method):
-            return False
-        return fnmatch.fnmatchcase(path, self.path) or fnmatch.fnmatchcase(route, self.path)
 
 
 @dataclass(frozen=True)
@@ -134,7 +122,7 @@ class Fault:
 
 
 @dataclass
-class FaultPlan:
+class FaultPlan(SeededPlan[FaultRule]):
     """What goes wrong and how often: seeded random 5xx/429, extra latency, exact failures.
 
     ``p_lost`` is the share of writes (any method but GET) whose response is lost: Discord
@@ -142,19 +130,22 @@ class FaultPlan:
     (``lost_drop_share`` of them), as behind a load balancer that fails after the API answered.
     """
 
+    knobs = (
+        "p5xx",
+        "p429",
+        "retry_after_s",
+        "latency_ms",
+        "p_apply_then_fail",
+        "p_lost",
+        "lost_drop_share",
+    )
+
     p5xx: float = 0.0
     p429: float = 0.0
     retry_after_s: float = 0.05
-    latency_ms: float = 0.0
     p_apply_then_fail: float = 0.0
     p_lost: float = 0.0
     lost_drop_share: float = 0.5
-    seed: int = 0
-    rules: list[FaultRule] = field(default_factory=list)
-    _rng: random.Random = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._rng = random.Random(self.seed)
 
     def fail_next(
         self,
@@ -181,19 +172,17 @@ class FaultPlan:
 
     def draw(self, method: str, path: str, route: str) -> Fault | None:
         """Decide whether this request fails: queued rules first, then the seeded dice."""
-        for rule in self.rules:
-            if rule.times > 0 and rule.matches(method, path, route):
-                rule.times -= 1
-                self.rules = [r for r in self.rules if r.times > 0]
-                return Fault(
-                    rule.status,
-                    rule.apply,
-                    rule.retry_after_s,
-                    "rule",
-                    rule.scope,
-                    rule.cloudflare,
-                    rule.drop,
-                )
+        rule = self.take_rule(method, path, route)
+        if rule is not None:
+            return Fault(
+                rule.status,
+                rule.apply,
+                rule.retry_after_s,
+                "rule",
+                rule.scope,
+                rule.cloudflare,
+                rule.drop,
+            )
         roll = self._rng.random()
         if roll < self.p429:
             return Fault(429, False, self.retry_after_s, "random")
@@ -210,36 +199,15 @@ class FaultPlan:
         drop = self._rng.random() < self.lost_drop_share
         return Fault(502, True, 0.0, "lost", drop=drop)
 
-    def update(self, data: Mapping[str, Any]) -> None:
-        """Change the plan from a JSON object (POST /_fake/faults)."""
-        floats = ("p5xx", "p429", "retry_after_s", "latency_ms", "p_apply_then_fail", "p_lost")
-        for name in (*floats, "lost_drop_share"):
-            if name in data:
-                setattr(self, name, float(data[name]))
-        if "seed" in data:
-            self.seed = int(data["seed"])
-            self._rng = random.Random(self.seed)
-        if data.get("clear"):
-            self.rules.clear()
-        for rule in data.get("fail_next", []):
-            self.rules.append(FaultRule(**rule))
-
-    def to_json(self) -> JSONObject:
-        """Return the plan as JSON."""
-        data: JSONObject = {f.name: getattr(self, f.name) for f in fields(self) if f.init}
-        data["rules"] = [asdict(rule) for rule in self.rules]
-        return data
+    def rule_from_json(self, data: Mapping[str, Any]) -> FaultRule:
+        """Return the rule a JSON object describes (``POST /_fake/faults``)."""
+        return FaultRule(**data)
 
 
 @dataclass(frozen=True)
-class RequestRecord:
+class RequestRecord(RecordedRequest):
     """One request the fake answered."""
 
-    method: str
-    route: str
-    path: str
-    status: int
-    at: float
     fault: str | None = None
     scope: str | None = None
     body: Any = None
@@ -250,47 +218,15 @@ class RequestRecord:
         return self.status in INVALID_STATUSES and self.scope != "shared"
 
 
-class RequestLog:
+class RequestLog(CountingLog[RequestRecord]):
     """Every request by (method, route template, status), plus the most recent records."""
-
-    def __init__(self, maxlen: int = 10_000) -> None:
-        self.records: deque[RequestRecord] = deque(maxlen=maxlen)
-        self.counts: Counter[tuple[str, str, int]] = Counter()
-
-    def add(self, record: RequestRecord) -> None:
-        """Log one request."""
-        self.records.append(record)
-        self.counts[(record.method, record.route, record.status)] += 1
 
     def count(
         self, method: str | None = None, route: str | None = None, status: int | None = None
     ) -> int:
         """Count requests matching every filter given (``route`` is a template)."""
-        return sum(
-            n
-            for (m, r, s), n in self.counts.items()
-            if method in (None, m) and route in (None, r) and status in (None, s)
-        )
-
-    def statuses(self, method: str, route: str) -> list[int]:
-        """Return the statuses of matching recent requests, in order."""
-        return [r.status for r in self.records if r.method == method and r.route == route]
+        return self.count_where(method, route, status)
 
     def invalid_recently(self, now: float, window_s: float = INVALID_WINDOW_S) -> int:
         """Count recent 401/403/429 responses (the ban limit is 10,000 per 10 minutes)."""
         return sum(1 for r in self.records if r.invalid and now - r.at < window_s)
-
-    def clear(self) -> None:
-        """Forget every request."""
-        self.records.clear()
-        self.counts.clear()
-
-    def to_json(self) -> JSONObject:
-        """Return the counters as JSON."""
-        return {
-            "total": sum(self.counts.values()),
-            "by_route": [
-                {"method": m, "route": r, "status": s, "count": n}
-                for (m, r, s), n in sorted(self.counts.items())
-            ],
-        }

@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Self
 from urllib.parse import urlencode
 
 from aiohttp import web
 
 from tests.fakes.discord_clock import FakeClock
+from tests.fakes.http_fake import LoopbackServer
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 SLOW_DOWN_S = 5
@@ -55,7 +54,7 @@ class Requests:
         return [e for _, _, _, e in self.log if e]
 
 
-class FakeDeviceFlow:
+class FakeDeviceFlow(LoopbackServer):
     """GitHub's device flow and `GET /user`, with a clock tests move."""
 
     def __init__(
@@ -67,6 +66,7 @@ class FakeDeviceFlow:
         expires_in_s: int = 900,
         clock: FakeClock | None = None,
     ) -> None:
+        super().__init__()
         self.client_id = client_id
         self.enabled = enabled
         self.interval_s = interval_s
@@ -75,36 +75,18 @@ class FakeDeviceFlow:
         self.grants: dict[str, Grant] = {}
         self.tokens: dict[str, str] = {}  # access token -> login
         self.requests = Requests()
-        self._runner: web.AppRunner | None = None
-        self._base: str | None = None
 
-    async def __aenter__(self) -> Self:
+    def build_app(self) -> web.Application:
+        """Serve the two github.com endpoints and the API's ``GET /user``."""
         app = web.Application()
         app.router.add_post("/login/device/code", self._device_code)
         app.router.add_post("/login/oauth/access_token", self._access_token)
         app.router.add_get("/api/v3/user", self._user)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._base = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
-        return self
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    @property
-    def base_url(self) -> str:
-        """The web base (github.com's place)."""
-        assert self._base is not None, "not started"
-        return self._base
+        return app
 
     @property
     def api_base(self) -> str:
-        """The API base (GITHUB_API_BASE), GitHub Enterprise style."""
+        """The API base (GITHUB_API_BASE), Enterprise style; ``base_url`` is github.com's."""
         return self.base_url + "/api/v3"
 
     # -- what the person does on github.com ---------------------------------------------------

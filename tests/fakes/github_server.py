@@ -15,13 +15,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import signal
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
 
@@ -35,13 +32,15 @@ from tests.fakes.github_rules import JSONObject
 from tests.fakes.github_seeding import GitHubSeeding
 from tests.fakes.github_state import GitHubState
 from tests.fakes.github_traffic import FaultPlan, RateLimiter, RequestLog
+from tests.fakes.http_fake import ControlledFake, fake_parser, serve_until_signalled
 
 
-class FakeGitHub(GitHubSeeding):
+class FakeGitHub(ControlledFake, GitHubSeeding):
     """A fake GitHub REST API server with GitHub's auth, rate limits, webhooks and faults.
 
     Seed through the ``add_*`` methods (or ``fake.state`` directly); push time with
-    ``advance``; queue failures on ``fake.faults``; count calls on ``fake.requests``.
+    ``advance`` (token expiry, JWT windows, rate-limit resets); queue failures on
+    ``fake.faults``; count calls on ``fake.requests``.
     """
 
     def __init__(
@@ -58,6 +57,7 @@ class FakeGitHub(GitHubSeeding):
         primary_status: int = 403,
         jwt_clock: Callable[[], float] | None = None,
     ) -> None:
+        super().__init__(host=host, port=port)
         self.clock = clock or FakeClock()
         self.state = GitHubState(self.clock)
         self.hooks = Hooks(self.state)
@@ -81,48 +81,23 @@ class FakeGitHub(GitHubSeeding):
             # the fake clock instead (a JWT then expires when the fake clock passes its exp).
             jwt_clock=jwt_clock or time.time,
         )
-        self._host = host
-        self._port = port
         self._prefix = prefix
-        self._runner: web.AppRunner | None = None
-        self._base_url: str | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Bind to the host and port (0 = any free port) and start serving."""
-        runner = web.AppRunner(self._build_app(), access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, self._host, self._port).start()
-        self._runner = runner
-        self._base_url = f"http://{self._host}:{runner.addresses[0][1]}"
+        await super().start()
         self.api.world.render = Render(self.api_base)
 
     async def stop(self) -> None:
         """Finish background redeliveries, stop serving and close every connection."""
         await self.hooks.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await super().stop()
 
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT`` once started."""
-        if self._base_url is None:
-            raise RuntimeError("FakeGitHub is not started")
-        return self._base_url
+    def api_application(self) -> web.Application:
+        """Return the application serving the REST API under the prefix."""
+        return self.api.application()
 
     @property
     def api_base(self) -> str:
@@ -138,15 +113,7 @@ class FakeGitHub(GitHubSeeding):
     def faults(self, plan: FaultPlan) -> None:
         self.api.faults = plan
 
-    # -- clock and seeding ---------------------------------------------------------------------
-
-    def now(self) -> float:
-        """Return the fake time (epoch seconds)."""
-        return self.clock.now()
-
-    def advance(self, seconds: float) -> None:
-        """Move the fake clock forward (token expiry, JWT windows, rate-limit resets)."""
-        self.clock.advance(seconds)
+    # -- inspection ----------------------------------------------------------------------------
 
     def snapshot(self) -> JSONObject:
         """Return counts, request counters and the fault plan as JSON (``GET /_fake/state``)."""
@@ -161,43 +128,17 @@ class FakeGitHub(GitHubSeeding):
             "faults": self.faults.to_json(),
         }
 
-    # -- control endpoints (/_fake) ---------------------------------------------------------------
-
-    def _build_app(self) -> web.Application:
-        app = self.api.application()
-        app.router.add_get("/_fake/state", self._get_state)
-        app.router.add_post("/_fake/faults", self._post_faults)
-        app.router.add_post("/_fake/clock", self._post_clock)
-        return app
-
-    async def _get_state(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response(self.snapshot())
-
-    async def _post_faults(self, request: web.Request) -> web.StreamResponse:
-        self.faults.update(await request.json())
-        return web.json_response(self.faults.to_json())
-
-    async def _post_clock(self, request: web.Request) -> web.StreamResponse:
-        data = await request.json()
-        self.advance(float(data.get("advance_s", 0.0)))
-        return web.json_response({"now": self.now()})
-
 
 # -- running as a process ----------------------------------------------------------------------
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0)
+    parser = fake_parser(__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repo", default="acme/widgets")
     parser.add_argument("--hook-url", default=None, help="target of the repository webhook")
     parser.add_argument("--hook-secret", default="fake-webhook-secret")
-    parser.add_argument("--latency-ms", type=float, default=0.0)
-    parser.add_argument("--p5xx", type=float, default=0.0)
     parser.add_argument("--p-lost", type=float, default=0.0, help="done, then answered 502/504")
     parser.add_argument("--p-drop", type=float, default=0.0, help="done, then no answer at all")
-    parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args(argv)
 
 
@@ -237,13 +178,7 @@ async def serve(args: argparse.Namespace) -> None:
         seed=args.seed,
     )
     fake = FakeGitHub(host=args.host, port=args.port, faults=faults)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    async with fake:
-        print(json.dumps(_seed_demo(fake, args)), flush=True)
-        await stop.wait()
+    await serve_until_signalled(fake, lambda: _seed_demo(fake, args))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

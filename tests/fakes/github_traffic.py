@@ -7,16 +7,21 @@ content-creating requests a minute and 500 an hour, else a secondary limit with 
 
 from __future__ import annotations
 
-import fnmatch
 import math
-import random
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from tests.fakes.discord_clock import FakeClock
-from tests.fakes.github_rules import JSONObject
+from tests.fakes.fake_traffic import (
+    CountingLog,
+    FixedWindows,
+    PathRule,
+    RecordedRequest,
+    SeededPlan,
+    Window,
+)
 
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 FaultKind = Literal["error", "lost", "drop", "stall", "primary", "secondary"]
@@ -64,40 +69,30 @@ class RateLimiter:
         self.writes_per_minute = writes_per_minute
         self.writes_per_hour = writes_per_hour
         self.primary_status = primary_status
-        self._windows: dict[str, tuple[float, int]] = {}
+        self._windows = FixedWindows()
         self._writes: dict[str, deque[float]] = {}
 
-    def _window(self, key: str) -> tuple[float, int]:
-        now = self.clock.now()
-        start, used = self._windows.get(key, (now, 0))
-        if now >= start + self.window_s:
-            start, used = now, 0
-        return start, used
+    def _limit(self, key: str) -> int:
+        return self.limits[key.partition(":")[0]]
 
-    def _quota(self, key: str, start: float, used: int, exceeded: bool) -> Quota:
-        limit = self.limits[key.partition(":")[0]]
-        reset_at = math.ceil(start + self.window_s)
-        return Quota(limit, max(limit - used, 0), min(used, limit), reset_at, exceeded)
+    def _quota(self, key: str, window: Window) -> Quota:
+        limit = self._limit(key)
+        reset_at = math.ceil(window.start + self.window_s)
+        used = window.used
+        return Quota(limit, max(limit - used, 0), min(used, limit), reset_at, window.exceeded)
 
     def hit(self, key: str) -> Quota:
         """Count one request in ``key``'s bucket; ``exceeded`` when it was already used up."""
-        start, used = self._window(key)
-        limit = self.limits[key.partition(":")[0]]
-        exceeded = used >= limit
-        if not exceeded:
-            used += 1
-        self._windows[key] = (start, used)
-        return self._quota(key, start, used, exceeded)
+        window = self._windows.hit(key, self._limit(key), self.window_s, self.clock.now())
+        return self._quota(key, window)
 
     def peek(self, key: str) -> Quota:
         """Return ``key``'s bucket without counting."""
-        start, used = self._window(key)
-        return self._quota(key, start, used, False)
+        return self._quota(key, self._windows.current(key, self.window_s, self.clock.now()))
 
     def exhaust(self, key: str) -> None:
         """Use up ``key``'s quota for the rest of its window (e.g. ``installation:1042``)."""
-        start, _ = self._window(key)
-        self._windows[key] = (start, self.limits[key.partition(":")[0]])
+        self._windows.fill(key, self._limit(key), self.window_s, self.clock.now())
 
     def hit_secondary(self, key: str, method: str) -> int | None:
         """Count a content-creating request; return ``retry-after`` seconds when over a limit."""
@@ -117,10 +112,10 @@ class RateLimiter:
 
 
 @dataclass
-class FaultRule:
+class FaultRule(PathRule):
     """Fail the next ``times`` requests matching ``method`` and ``path`` (a glob).
 
-    ``path`` matches the concrete path or the route template. Kinds: ``error`` answers
+    Kinds: ``error`` answers
     ``status`` without doing anything; ``lost`` does the work, then answers ``status`` (a
     response lost behind a proxy); ``drop`` does the work, then closes the connection with no
     answer; ``stall`` does the work, then holds the answer ``retry_after_s`` wall seconds (for
@@ -128,18 +123,10 @@ class FaultRule:
     limits do.
     """
 
-    method: str
-    path: str
     kind: FaultKind = "error"
     status: int = 502
     times: int = 1
     retry_after_s: int = 60
-
-    def matches(self, method: str, path: str, route: str) -> bool:
-        """Whether this rule applies to a request."""
-        if self.method not in ("*", method):
-            return False
-        return fnmatch.fnmatchcase(path, self.path) or fnmatch.fnmatchcase(route, self.path)
 
 
 @dataclass(frozen=True)
@@ -158,19 +145,14 @@ class Fault:
 
 
 @dataclass
-class FaultPlan:
+class FaultPlan(SeededPlan[FaultRule]):
     """What goes wrong and how often: seeded random 5xx and lost answers, exact failures."""
+
+    knobs = ("p5xx", "p_lost", "p_drop", "latency_ms")
 
     p5xx: float = 0.0
     p_lost: float = 0.0
     p_drop: float = 0.0
-    latency_ms: float = 0.0
-    seed: int = 0
-    rules: list[FaultRule] = field(default_factory=list)
-    _rng: random.Random = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._rng = random.Random(self.seed)
 
     def fail_next(
         self,
@@ -192,11 +174,9 @@ class FaultPlan:
 
     def draw(self, method: str, path: str, route: str) -> Fault | None:
         """Decide whether this request fails: queued rules first, then the seeded dice."""
-        for rule in self.rules:
-            if rule.times > 0 and rule.matches(method, path, route):
-                rule.times -= 1
-                self.rules = [r for r in self.rules if r.times > 0]
-                return Fault(rule.kind, rule.status, rule.retry_after_s, "rule")
+        rule = self.take_rule(method, path, route)
+        if rule is not None:
+            return Fault(rule.kind, rule.status, rule.retry_after_s, "rule")
         roll = self._rng.random()
         if roll < self.p5xx:
             return Fault("error", self._rng.choice((500, 502, 503)), 0, "random")
@@ -206,52 +186,25 @@ class FaultPlan:
             return Fault("drop", 0, 0, "random")
         return None
 
-    def update(self, data: Mapping[str, Any]) -> None:
-        """Change the plan from a JSON object (``POST /_fake/faults``)."""
-        for name in ("p5xx", "p_lost", "p_drop", "latency_ms"):
-            if name in data:
-                setattr(self, name, float(data[name]))
-        if "seed" in data:
-            self.seed = int(data["seed"])
-            self._rng = random.Random(self.seed)
-        if data.get("clear"):
-            self.rules.clear()
-        for rule in data.get("fail_next", []):
-            self.rules.append(FaultRule(**rule))
-
-    def to_json(self) -> JSONObject:
-        """Return the plan as JSON."""
-        data: JSONObject = {f.name: getattr(self, f.name) for f in fields(self) if f.init}
-        data["rules"] = [asdict(rule) for rule in self.rules]
-        return data
+    def rule_from_json(self, data: Mapping[str, Any]) -> FaultRule:
+        """Return the rule a JSON object describes (``POST /_fake/faults``)."""
+        return FaultRule(**data)
 
 
 @dataclass(frozen=True)
-class RequestRecord:
+class RequestRecord(RecordedRequest):
     """One request the fake answered (status 0: the connection was dropped)."""
 
-    method: str
-    route: str
-    path: str
-    status: int
-    at: float
     auth: str
     login: str | None = None
     fault: str | None = None
     body: Any = None
 
 
-class RequestLog:
+class RequestLog(CountingLog[RequestRecord]):
     """Every request by (method, route template, status, auth kind), plus the recent records."""
 
-    def __init__(self, maxlen: int = 10_000) -> None:
-        self.records: deque[RequestRecord] = deque(maxlen=maxlen)
-        self.counts: Counter[tuple[str, str, int, str]] = Counter()
-
-    def add(self, record: RequestRecord) -> None:
-        """Log one request."""
-        self.records.append(record)
-        self.counts[(record.method, record.route, record.status, record.auth)] += 1
+    key_fields = ("method", "route", "status", "auth")
 
     def count(
         self,
@@ -261,30 +214,4 @@ class RequestLog:
         auth: str | None = None,
     ) -> int:
         """Count requests matching every filter given (``route`` is a template)."""
-        return sum(
-            n
-            for (m, r, s, a), n in self.counts.items()
-            if method in (None, m)
-            and route in (None, r)
-            and status in (None, s)
-            and auth in (None, a)
-        )
-
-    def statuses(self, method: str, route: str) -> list[int]:
-        """Return the statuses of matching recent requests, in order."""
-        return [r.status for r in self.records if r.method == method and r.route == route]
-
-    def clear(self) -> None:
-        """Forget every request."""
-        self.records.clear()
-        self.counts.clear()
-
-    def to_json(self) -> JSONObject:
-        """Return the counters as JSON."""
-        return {
-            "total": sum(self.counts.values()),
-            "by_route": [
-                {"method": m, "route": r, "status": s, "auth": a, "count": n}
-                for (m, r, s, a), n in sorted(self.counts.items())
-            ],
-        }
+        return self.count_where(method, route, status, auth)

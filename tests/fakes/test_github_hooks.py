@@ -15,6 +15,7 @@ from githubkit.exception import RequestFailed
 
 from tests.fakes.github_server import FakeGitHub
 from tests.fakes.github_world import NAME, OWNER, GitHubWorld, client, rows, seed
+from tests.fakes.http_fake import serve_app
 
 SECRET = "It's a Secret to Everybody"
 
@@ -53,10 +54,8 @@ async def receiver() -> AsyncIterator[Receiver]:
 
     app = web.Application()
     app.router.add_post("/webhooks/github", receive)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    target.url = f"http://127.0.0.1:{runner.addresses[0][1]}/webhooks/github"
+    runner, port = await serve_app(app)
+    target.url = f"http://127.0.0.1:{port}/webhooks/github"
     yield target
     await runner.cleanup()
 
