@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import get_args
 
 from dotenv import dotenv_values
-from pydantic import SecretStr, ValidationError
+from pydantic import ConfigDict, SecretStr, ValidationError
 
 from bot.settings.discord import DiscordSettings
 from bot.settings.features import FeatureSettings
@@ -26,6 +26,8 @@ class Settings(
     pydantic orders the fields (and so the errors) from the last group to the first: the web
     group's secrets, Discord, the runtime, threads, GitHub, features.
     """
+
+    model_config = ConfigDict(defer_build=False)  # built at import, as every entry point uses it
 
 
 def read_environment(

@@ -18,8 +18,13 @@ class Group(BaseModel):
     """A group of settings; `Settings` is every group in one object."""
 
     # Never echo an input in a validation error: it may be a secret (a token, a private key).
+    # defer_build: a group alone is never validated, so it builds no schema at import (startup).
     model_config = ConfigDict(
-        extra="ignore", populate_by_name=True, frozen=True, hide_input_in_errors=True
+        extra="ignore",
+        populate_by_name=True,
+        frozen=True,
+        hide_input_in_errors=True,
+        defer_build=True,
     )
 
 
