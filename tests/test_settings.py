@@ -41,6 +41,25 @@ def test_placeholder_secrets_are_refused(value: str) -> None:
         load_settings({"DISCORD_TOKEN": value})
 
 
+@pytest.mark.parametrize(
+    "name", ["GITHUB_WEBHOOK_SECRET", "DISCORD_TOKEN", "DASHBOARD_TOKEN", "GITHUB_TOKEN"]
+)
+def test_every_token_refuses_a_placeholder_and_takes_blank_as_unset(name: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        load_settings({name: "changeme"})
+    assert settings_errors(caught.value) == [
+        f"{name}: Value error, is a placeholder; set the real value or leave it unset"
+    ]
+    assert load_settings({name: "  "}).model_dump(by_alias=True)[name] is None
+
+
+def test_each_setting_belongs_to_one_group() -> None:
+    # A field declared by two groups would silently take the value of one of them.
+    groups = [base for base in Settings.__mro__[1:] if base.__module__.startswith("bot.settings.")]
+    declared = [name for group in groups for name in group.__annotations__]
+    assert len(declared) == len(set(declared)) == len(Settings.model_fields)
+
+
 def test_secret_values_never_appear_in_repr() -> None:
     s = load_settings({"DISCORD_TOKEN": "Mz.real-token-value", "GITHUB_WEBHOOK_SECRET": "s3cr3t!"})
     assert "real-token-value" not in repr(s)

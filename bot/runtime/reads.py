@@ -1,21 +1,41 @@
-"""Read-only views of the store for people and dashboards: run and event indexes, queue depth."""
+"""Read-only views of the store for people and dashboards: indexes, queue depth, persistence."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import cast
 
 import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
 
 from bot.runtime.keys import Keys
 from bot.runtime.translate import translate_errors
+
+# What a crash or restart of the server can lose, and what it drops when full.
+PERSISTENCE_KEYS = ("appendonly", "appendfsync", "save", "maxmemory", "maxmemory-policy")
+
+
+@dataclass(frozen=True)
+class Persistence:
+    """The server's persistence and eviction settings, or why there are none to read.
+
+    `config` holds the `CONFIG GET` answer for PERSISTENCE_KEYS. It is empty when `embedded`
+    (an in-process store: nothing survives a restart) or when `unreadable` says why the
+    server refused (CONFIG renamed away or not granted, as on some managed Redis).
+    """
+
+    config: dict[str, str] = field(default_factory=dict)
+    embedded: bool = False
+    unreadable: str = ""
 
 
 class Reads:
     """Pages of the run and event indexes and the records behind them, newest first."""
 
-    def __init__(self, client: aioredis.Redis, keys: Keys) -> None:
+    def __init__(self, client: aioredis.Redis, keys: Keys, embedded: bool = False) -> None:
         self._redis = client
         self._keys = keys
+        self._embedded = embedded
 
     async def run_page(self, start: int, count: int, failed: bool = False) -> list[str]:
         """Return run ids, newest first, from position `start`."""
@@ -102,3 +122,14 @@ class Reads:
         with translate_errors():
             head = await self._redis.zrange(self._keys.sched, 0, 0, withscores=True)
         return int(head[0][1]) if head else None
+
+    async def persistence(self) -> Persistence:
+        """Return the server's persistence and eviction settings (`CONFIG GET`); only reads."""
+        if self._embedded:
+            return Persistence(embedded=True)
+        with translate_errors():
+            try:
+                found = await self._redis.config_get(*PERSISTENCE_KEYS)
+            except ResponseError as exc:  # refused, not unreachable: the server answered
+                return Persistence(unreadable=str(exc) or type(exc).__name__)
+        return Persistence({str(k): str(v) for k, v in found.items()})

@@ -69,7 +69,7 @@ class Store:
         self.redis = client  # for tests and benchmarks that inspect; product code uses operations
         self.keys = keys
         self.data = AppData(client, keys)
-        self.reads = Reads(client, keys)
+        self.reads = Reads(client, keys, embedded)
         self.limits = limits
         self.embedded = embedded
         self._scripts = ScriptSet(client, keys, limits)

@@ -64,6 +64,23 @@ def test_githubkit_outside_its_door_breaks_the_contract(tmp_path: Path) -> None:
     assert "bot.prs.render -> githubkit" in result.stdout
 
 
+def test_redis_outside_the_store_breaks_the_contract(tmp_path: Path) -> None:
+    # What `prbot check`'s probe once did: its own client for CONFIG GET, beside the store.
+    tree = copy_product(tmp_path)
+    probe = tree / "bot" / "ops" / "check" / "probe.py"
+    old = [
+        "import redis.asyncio as aioredis  # noqa",
+        "from redis.exceptions import RedisError  # noqa",
+    ]
+    probe.write_text("\n".join([probe.read_text(), *old, ""]))
+    runtime = tree / "bot" / "runtime" / "clock.py"  # the store's own layer is no exception
+    runtime.write_text(runtime.read_text() + "\nimport fakeredis  # noqa\n")
+    result = lint_imports(tree)
+    assert result.returncode != 0
+    assert "bot.ops.check.probe -> redis" in result.stdout
+    assert "bot.runtime.clock -> fakeredis" in result.stdout
+
+
 def test_no_import_cycles_counting_deferred_and_type_checking_imports() -> None:
     graph = grimp.build_graph("bot", "functions")  # grimp sees every import statement
     cycles = [

@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 from bot.ops.check import Report, run_checks
 from bot.ops.check.durability import eviction_check, persistence_check
 from bot.ops.check.probe import durability_checks
+from bot.runtime import Store
 from tests.loopback import free_port
 
 AOF = {"appendonly": "yes", "save": "3600 1 300 100 60 10000"}
@@ -103,11 +104,22 @@ async def redis_server(tmp_path: Path, *args: str) -> AsyncIterator[str]:
         await process.wait()
 
 
-async def rows_for(url: str) -> dict[str, tuple[str, str]]:
-    """Return the durability rows for the server at `url`."""
+async def rows_for(url: str | None) -> dict[str, tuple[str, str]]:
+    """Return the durability rows for the server at `url` (None: the embedded store)."""
     report = Report()
-    await durability_checks(url, report)
+    store = Store.connect(url)
+    try:
+        await durability_checks(store, report)
+    finally:
+        await store.close()
     return {c.name: (c.status, c.detail) for c in report.checks}
+
+
+async def test_the_embedded_store_warns_that_it_keeps_nothing() -> None:
+    found = await rows_for(None)
+    assert found == {
+        "Redis persistence": ("warn", "embedded in-process store, nothing survives a restart")
+    }
 
 
 @needs_redis_server

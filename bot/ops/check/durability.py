@@ -1,8 +1,9 @@
 """What a Redis restart or crash can lose, judged from the server's own persistence settings.
 
-Pure: `probe` reads `CONFIG GET appendonly appendfsync save maxmemory maxmemory-policy` and
-hands the answer here. An accepted delivery was answered 202, so GitHub never sends it again by
-itself: whatever Redis loses is lost until someone redelivers it.
+Pure: `probe` asks the store (`store.reads.persistence()`, which sends `CONFIG GET appendonly
+appendfsync save maxmemory maxmemory-policy`) and hands the answer here. An accepted delivery
+was answered 202, so GitHub never sends it again by itself: whatever Redis loses is lost until
+someone redelivers it.
 Sources: https://redis.io/docs/latest/operate/oss_and_stack/management/persistence/ and
 https://redis.io/docs/latest/develop/reference/eviction/.
 """
@@ -13,7 +14,6 @@ from collections.abc import Mapping
 
 from bot.ops.check.verdicts import Report
 
-PERSISTENCE_KEYS = ("appendonly", "appendfsync", "save", "maxmemory", "maxmemory-policy")
 HEAL = "redeliver from GitHub's Recent Deliveries (kept 3 days)"
 
 

@@ -8,15 +8,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError
-
 from bot.discord import permissions
 from bot.discord.application import app_facts
 from bot.discord.facts import TIMEOUT_S, DiscordFacts, FetchError
 from bot.discord.rest import DiscordRestAdapter
 from bot.ops.check.durability import (
-    PERSISTENCE_KEYS,
     eviction_check,
     persistence_check,
     unreadable_check,
@@ -49,35 +45,30 @@ async def redis_check(settings: Settings, report: Report) -> None:
     store = Store.connect(settings.redis_url, settings.redis_key_prefix)
     try:
         await asyncio.wait_for(store.ping(), TIMEOUT_S)
+        report.add("Redis", "ok", f"{where} answers")
+        await durability_checks(store, report)  # reports its own failures
     except (PrbotError, TimeoutError) as exc:
         report.add("Redis", "fail", f"{where} does not answer: {exc or type(exc).__name__}")
-        return
     finally:
         await store.close()
-    report.add("Redis", "ok", f"{where} answers")
-    await durability_checks(settings.redis_url, report)
 
 
-async def read_persistence(redis_url: str) -> dict[str, str]:
-    """Return the server's persistence and eviction settings (`CONFIG GET`); only reads."""
-    # A diagnosis of the server, not of prbot's data: one short-lived client outside the store.
-    client = aioredis.Redis.from_url(redis_url, decode_responses=True, socket_timeout=TIMEOUT_S)
-    try:
-        found = await client.config_get(*PERSISTENCE_KEYS)
-    finally:
-        await client.aclose()
-    return {str(k): str(v) for k, v in found.items()}
-
-
-async def durability_checks(redis_url: str, report: Report) -> None:
+async def durability_checks(store: Store, report: Report) -> None:
     """Say what a Redis crash or restart can lose, from the server's own settings."""
     try:
-        config = await asyncio.wait_for(read_persistence(redis_url), TIMEOUT_S)
-    except (RedisError, OSError, TimeoutError) as exc:
+        found = await asyncio.wait_for(store.reads.persistence(), TIMEOUT_S)
+    except (PrbotError, TimeoutError) as exc:
         unreadable_check(str(exc) or type(exc).__name__, report)
         return
-    persistence_check(config, report)
-    eviction_check(config, report)
+    if found.embedded:
+        why = "embedded in-process store, nothing survives a restart"
+        report.add("Redis persistence", "warn", why)
+        return
+    if found.unreadable:
+        unreadable_check(found.unreadable, report)
+        return
+    persistence_check(found.config, report)
+    eviction_check(found.config, report)
 
 
 async def _login(settings: Settings, report: Report) -> DiscordRestAdapter | None:
