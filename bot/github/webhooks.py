@@ -135,7 +135,10 @@ def lower_keys(headers: Mapping[str, str]) -> dict[str, str]:
 
 def delivery_headers(headers: Mapping[str, str]) -> tuple[str, str]:
     """Return (event, delivery id) from the headers, or raise BadDeliveryError."""
-    lowered = lower_keys(headers)
+    return _ids(lower_keys(headers))
+
+
+def _ids(lowered: Mapping[str, str]) -> tuple[str, str]:
     event = lowered.get(EVENT_HEADER.lower(), "").strip()
     delivery_id = lowered.get(DELIVERY_HEADER.lower(), "").strip()
     if not event:
@@ -234,8 +237,14 @@ def decode_body(body: bytes, content_type: str | None) -> dict[str, Any]:
 
 def delivery_meta(headers: Mapping[str, str]) -> dict[str, str]:
     """Return the headers worth recording with a delivery, under their canonical names."""
-    lowered = lower_keys(headers)
-    return {name: lowered[name.lower()] for name in META_HEADERS if name.lower() in lowered}
+    return _meta(lower_keys(headers))
+
+
+_META_LOWER = tuple((name, name.lower()) for name in META_HEADERS)
+
+
+def _meta(lowered: Mapping[str, str]) -> dict[str, str]:
+    return {name: lowered[low] for name, low in _META_LOWER if low in lowered}
 
 
 def parse_delivery(headers: Mapping[str, str], body: bytes, secret: str | None) -> Delivery:
@@ -326,7 +335,7 @@ def receive_delivery(headers: Mapping[str, str], body: bytes, secret: str | None
         raise PayloadTooLargeError(f"body exceeds {MAX_BODY_BYTES} bytes")
     if secret is not None:
         verify_signature(body, headers.get(SIGNATURE_HEADER.lower()), secret)
-    event, delivery_id = delivery_headers(headers)
+    event, delivery_id = _ids(headers)
     kind = media_type(headers.get("content-type"))
     if kind not in ("", JSON_TYPE, FORM_TYPE):
         raise UnsupportedMediaTypeError(
@@ -334,7 +343,7 @@ def receive_delivery(headers: Mapping[str, str], body: bytes, secret: str | None
         )
     raw: bytes | str = decode_form(body) if kind == FORM_TYPE else body
     action, hook_id = check_json(raw)
-    return Received(event, delivery_id, action, hook_id, delivery_meta(headers), raw)
+    return Received(event, delivery_id, action, hook_id, _meta(headers), raw)
 
 
 def header_ids(headers: Mapping[str, str]) -> tuple[str, str]:

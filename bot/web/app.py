@@ -210,6 +210,7 @@ def create_app(
             secret.get_secret_value() if secret is not None else None,
             settings.allow_unsigned_webhooks, runtime, metrics, lambda: is_draining(app),
         )  # fmt: skip
+        app.state.receiver = receiver
         _add_webhook(app, receiver)
         app.add_middleware(  # outermost of ours: a delivery skips routing and the rest
             WebhookIngress, receiver=receiver, budget=budget, retry_after_s=RETRY_AFTER_S,

@@ -44,6 +44,43 @@ UNSIGNED_NOTE = "UNSIGNED: signature not verified (ALLOW_UNSIGNED_WEBHOOKS)"
 _EVENT, _DELIVERY = EVENT_HEADER.lower(), DELIVERY_HEADER.lower()
 
 
+@dataclass
+class LogBudget:
+    """Routine lines (accepted deliveries) at `rate` per second, in bursts of up to `burst`.
+
+    A quiet receiver logs every delivery; under a flood (a redelivery storm, a backfill) the
+    lines past the budget are counted instead, and the next line says how many were not
+    written one by one (/metrics counts each). Refusals and 503s are always logged.
+    """
+
+    rate: float = 20.0
+    burst: float = 40.0
+    clock: Callable[[], float] = time.monotonic
+    tokens: float = 40.0
+    at: float = 0.0
+    skipped: int = 0
+
+    def take(self) -> bool:
+        """Spend one line; False (and counted) when the budget is spent."""
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        self.skipped += 1
+        return False
+
+    def unsaid(self) -> str:
+        """Return what the next line adds about the lines not written, and start counting anew."""
+        skipped, self.skipped = self.skipped, 0
+        return (
+            f" (+{skipped} more accepted since the last line, counted in /metrics)"
+            if skipped
+            else ""
+        )
+
+
 class ClientGoneError(Exception):
     """The client disconnected before its body was read whole."""
 
@@ -106,6 +143,7 @@ class Receiver:
         self.runtime = runtime
         self.metrics = metrics
         self.draining = draining
+        self.log_budget = LogBudget()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer one webhook delivery (an ASGI app for `POST /webhooks/github`)."""
@@ -169,14 +207,14 @@ class Receiver:
             return answer
         return Answer(202, {"id": result.event_id, "status": result.status}, result.status, *ids)
 
-    @staticmethod
-    def _log(answer: Answer, elapsed_ms: float) -> None:
-        level = logging.INFO if answer.code < 400 and not answer.note else logging.WARNING
-        if not log.isEnabledFor(level):
+    def _log(self, answer: Answer, elapsed_ms: float) -> None:
+        routine = answer.code < 400 and not answer.note
+        level = logging.INFO if routine else logging.WARNING
+        if not log.isEnabledFor(level) or (routine and not self.log_budget.take()):
             return
+        note = f" note={answer.note!r}" if answer.note else self.log_budget.unsaid()
         args = (
-            answer.delivery_id, answer.event, answer.code, answer.outcome, elapsed_ms,
-            f" note={answer.note!r}" if answer.note else "",
+            answer.delivery_id, answer.event, answer.code, answer.outcome, elapsed_ms, note
         )  # fmt: skip
         context = {
             "delivery_id": answer.delivery_id, "event": answer.event, "status": answer.code,

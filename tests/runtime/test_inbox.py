@@ -169,4 +169,3 @@ async def test_records_in_the_inbox_outlive_the_events_index(store: Store) -> No
     assert await store.redis.zcard(store.keys.events) == 2  # trimmed, but the records are held
     await Worker(rt).run_until_idle()
     assert seen == ids
-

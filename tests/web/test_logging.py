@@ -13,6 +13,7 @@ from bot.runtime import Context, Runtime, Store, Worker, function
 from bot.settings import load_settings
 from bot.web.app import create_app
 from bot.web.metrics import Metrics
+from bot.web.receiver import LogBudget
 from tests.web import DISCORD_TOKEN, SECRET, recorded, running
 
 URL = "/webhooks/github"
@@ -74,3 +75,29 @@ async def test_serve_logs_carry_no_secret(caplog: pytest.LogCaptureFixture) -> N
         assert await run.stopped() == 0
     assert "prbot stopped" in caplog.text
     _assert_clean(caplog.text)
+
+
+async def test_a_flood_of_deliveries_is_logged_within_a_budget(
+    real_store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.web.app")
+    app = create_app(load_settings(ENV), Runtime(real_store, [anything]), metrics=Metrics())
+    now = [0.0]
+    budget = LogBudget(rate=1.0, burst=3.0, clock=lambda: now[0], tokens=3.0)
+    app.state.receiver.log_budget = budget
+    opened = recorded("pull_request", "opened")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        for n in range(10):  # all within one instant: three lines, seven counted
+            await client.post(URL, content=opened.body, headers=opened.headers(f"d-{n}"))
+        forged = {**opened.headers("d-forged"), "X-Hub-Signature-256": sign(b"x", SECRET)}
+        await client.post(URL, content=opened.body, headers=forged)  # refused: always logged
+        now[0] = 2.0  # two seconds later, two lines' worth again
+        await client.post(URL, content=opened.body, headers=opened.headers("d-late"))
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.web.app"]
+    accepted = [line for line in lines if "status=202" in line]
+    assert [line.split()[1] for line in accepted] == [
+        "delivery=d-0", "delivery=d-1", "delivery=d-2", "delivery=d-late"
+    ]  # fmt: skip
+    assert accepted[-1].endswith("(+7 more accepted since the last line, counted in /metrics)")
+    assert sum("status=401" in line for line in lines) == 1
