@@ -18,7 +18,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import calls, e2e, ingest, memory, recovery, runtime
+from benchmarks import calls, e2e, ingest, memory, recovery, runtime, startup
 from benchmarks.cluster import RedisServer
 from benchmarks.soak import SoakConfig, SoakResult, soak
 from benchmarks.table import Row, markdown
@@ -61,6 +61,7 @@ async def run(quick: bool, skip_soak: bool) -> list[Row]:
             runs, parked = (1000, 2000) if quick else (5000, 10_000)
             rows += runtime.rows(await runtime.collect(runs, redis.url, 64, parked))
             rows += recovery.rows(await recovery.measure(redis.url, 3 if quick else 5))
+            rows += startup.rows(await startup.collect(2 if quick else 5, redis.url))
         finally:
             redis.stop()
     rows += e2e.rows(await e2e.collect(50 if quick else 200))

@@ -1,4 +1,8 @@
-"""`prbot dev`: up within 2 s on loopback, unsigned fixtures pushed in and watched on /api."""
+"""`prbot dev`: up on loopback, unsigned fixtures pushed in and watched on /api.
+
+How fast it starts is measured by `python -m benchmarks.startup` (in the README's table), not
+here: this only gives up on a start that hangs.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ import httpx
 from tests.loopback import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-STARTUP_S = 2.0
+STARTUP_S = 30.0
 
 
 def _prbot(*args: str) -> list[str]:
@@ -37,7 +41,7 @@ def test_dev_serves_unsigned_fixtures_and_the_dashboard(redis_url: str) -> None:
                     break
             except httpx.TransportError:
                 time.sleep(0.02)
-            assert time.monotonic() - started < STARTUP_S, "no /healthz within 2 s"
+            assert time.monotonic() - started < STARTUP_S, f"no /healthz within {STARTUP_S:.0f} s"
         sent = subprocess.run(
             _prbot("replay", "fixtures/scenarios/pr-lifecycle", "--target",
                    f"{base}/webhooks/github"),
