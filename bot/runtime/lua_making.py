@@ -160,7 +160,7 @@ local function plan_accepted(m, now)
   redis.call('LPOP', c.inbox)
   local record = redis.call('GET', c.ep .. m.id)
   local code = 3
-  if record then
+  if record and m.name ~= '' then
     remember(m.name, m.id, now)
     notify(m.name, m.id, record, now)
     code = 2

@@ -169,3 +169,20 @@ async def test_records_in_the_inbox_outlive_the_events_index(store: Store) -> No
     assert await store.redis.zcard(store.keys.events) == 2  # trimmed, but the records are held
     await Worker(rt).run_until_idle()
     assert seen == ids
+
+
+async def test_a_record_that_does_not_parse_is_taken_out_of_the_inbox_and_logged(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    rt = runtime_on(store)
+    await rt.accept("github/pull_request.opened", "d-bad", payload(1), {})
+    await rt.accept("github/pull_request.opened", "d-good", payload(2), {})
+    await store.redis.set(store.keys.event("d-bad"), "not a record")
+    assert await rt.plan_inbox() == 2
+    assert await store.reads.inbox_depth() == 0
+    states = await store.reads.run_states(await store.reads.run_page(0, 10))
+    assert {s["event"] for s in states} == {"d-good"}  # the readable one still runs
+    assert "d-bad has no readable record" in caplog.text
+    assert await store.redis.keys(store.keys.recent_prefix + "*") == [
+        store.keys.recent_prefix + "github/pull_request.opened"
+    ]  # nothing is filed under an empty name
