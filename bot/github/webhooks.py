@@ -74,6 +74,11 @@ class UnsupportedMediaTypeError(WebhookError):
     status_code = 415
 
 
+def event_name(event: str, action: str | None) -> str:
+    """Name a GitHub event as the runtime does: `github/<event>.<action>` or `github/<event>`."""
+    return f"github/{event}.{action}" if action else f"github/{event}"
+
+
 @dataclass(frozen=True)
 class Delivery:
     """A verified, decoded webhook delivery."""
@@ -93,8 +98,7 @@ class Delivery:
     @property
     def event_name(self) -> str:
         """Return the event name: `github/<event>.<action>` or `github/<event>`."""
-        action = self.action
-        return f"github/{self.event}.{action}" if action else f"github/{self.event}"
+        return event_name(self.event, self.action)
 
     @property
     def is_ping(self) -> bool:
@@ -284,7 +288,7 @@ class Received:
     @property
     def event_name(self) -> str:
         """Return the event name: `github/<event>.<action>` or `github/<event>`."""
-        return f"github/{self.event}.{self.action}" if self.action else f"github/{self.event}"
+        return event_name(self.event, self.action)
 
     @property
     def is_ping(self) -> bool:

@@ -62,10 +62,7 @@ class Runtime:
         if any(code == 1 for code in result.codes):
             self.wakeup.set()
         if result.cancelled:
-            try:
-                await self.flush_cancelled()
-            except StoreUnavailableError as exc:  # the events are stored; a worker sends them
-                log.warning("cancelled events not sent yet: %s", exc)
+            await self._send_cancelled()
         return [
             SendResult(item.event_id, STATUS[code], tuple(r.run_id for r in item.runs))
             for item, code in zip(items, result.codes, strict=True)
@@ -80,10 +77,7 @@ class Runtime:
         if code == 1:
             self.wakeup.set()
         if cancelled:
-            try:
-                await self.flush_cancelled()
-            except StoreUnavailableError as exc:  # the events are stored; a worker sends them
-                log.warning("cancelled events not sent yet: %s", exc)
+            await self._send_cancelled()
         return SendResult(item.event_id, STATUS[code], tuple(r.run_id for r in item.runs))
 
     async def accept(
@@ -127,11 +121,15 @@ class Runtime:
         planned = sum(1 for code in result.codes[: len(pending)] if code != 4)
         self.wakeup.set()
         if result.cancelled:
-            try:
-                await self.flush_cancelled()
-            except StoreUnavailableError as exc:  # the events are stored; a worker sends them
-                log.warning("cancelled events not sent yet: %s", exc)
+            await self._send_cancelled()
         return planned
+
+    async def _send_cancelled(self) -> None:
+        """Send the cancelled events a store call just made; a worker sends them if this fails."""
+        try:
+            await self.flush_cancelled()
+        except StoreUnavailableError as exc:  # the events are stored; a worker sends them
+            log.warning("cancelled events not sent yet: %s", exc)
 
     async def flush_cancelled(self, limit: int = 100) -> int:
         """Send the `prbot/function.cancelled` events of runs cancelled since; return how many."""

@@ -56,9 +56,12 @@ class LogBudget:
     rate: float = 20.0
     burst: float = 40.0
     clock: Callable[[], float] = time.monotonic
-    tokens: float = 40.0
+    tokens: float = field(init=False)  # a full burst to start with
     at: float = 0.0
     skipped: int = 0
+
+    def __post_init__(self) -> None:
+        self.tokens = self.burst
 
     def take(self) -> bool:
         """Spend one line; False (and counted) when the budget is spent."""

@@ -83,7 +83,7 @@ async def test_a_flood_of_deliveries_is_logged_within_a_budget(
     caplog.set_level(logging.INFO, logger="bot.web.app")
     app = create_app(load_settings(ENV), Runtime(real_store, [anything]), metrics=Metrics())
     now = [0.0]
-    budget = LogBudget(rate=1.0, burst=3.0, clock=lambda: now[0], tokens=3.0)
+    budget = LogBudget(rate=1.0, burst=3.0, clock=lambda: now[0])
     app.state.receiver.log_budget = budget
     opened = recorded("pull_request", "opened")
     transport = httpx.ASGITransport(app=app)
